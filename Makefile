@@ -1,0 +1,82 @@
+# securities-rails: every target installs what it is missing, and is quick when nothing is.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON     ?= python3.11
+VENV       := $(CURDIR)/.venv
+SOLC_VER   := 0.8.28
+NODE_BIN   := $(CURDIR)/node_modules/@foundry-rs/anvil-linux-amd64/bin:$(CURDIR)/node_modules/@foundry-rs/forge-linux-amd64/bin
+ANVIL_PORT ?= 8545
+
+export PATH             := $(VENV)/bin:$(NODE_BIN):$(PATH)
+export APE_DATA_FOLDER  := $(CURDIR)/.ape-data
+export SOLCX_BINARY_PATH:= $(CURDIR)/.solcx
+export PYTHONDONTWRITEBYTECODE := 1
+
+PY_STAMP   := $(VENV)/.installed
+NODE_STAMP := node_modules/.installed
+SOLC       := .solcx/solc-v$(SOLC_VER)
+BUILD      := .build/.compiled
+
+.PHONY: help install compile demo test test-python lint node node-stop bench interfaces clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+$(PY_STAMP): pyproject.toml constraints.txt
+	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	@touch $@
+
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+$(SOLC): tools/solc.js $(NODE_STAMP)
+	@mkdir -p .solcx
+	@printf '#!/bin/sh\nexec node "%s/tools/solc.js" "$$@"\n' "$(CURDIR)" > $@
+	@chmod +x $@
+
+install: $(PY_STAMP) $(NODE_STAMP) $(SOLC) ## install everything (virtualenv, npm packages, compiler wrapper)
+
+$(BUILD): $(PY_STAMP) $(NODE_STAMP) $(SOLC) ape-config.yaml $(shell find contracts -name '*.sol' -not -path '*/.cache/*')
+	ape compile
+	$(VENV)/bin/python -m securities_rails.interfaces write
+	@touch $@
+
+compile: $(BUILD) ## compile the contracts and regenerate interfaces/abi
+
+interfaces: $(BUILD) ## check interfaces/abi is up to date with the contracts
+	$(VENV)/bin/python -m securities_rails.interfaces check
+
+demo: $(BUILD) ## run the whole story end to end on a fresh local Anvil
+	APE_FOUNDRY_HOST=auto SECURITIES_RAILS_DEPLOYMENTS=$(CURDIR)/.demo/deployments ape run demo
+
+lint: $(PY_STAMP) ## ruff over the Python code
+	ruff check securities_rails scripts tests bench
+	ruff format --check securities_rails scripts tests bench
+
+test-python: $(BUILD) ## pytest through ape, on an Anvil of its own (random port)
+	APE_FOUNDRY_HOST=auto ape test tests -q
+
+test: lint test-python ## every test: lint, then pytest on Anvil (interface ABIs checked there)
+
+bench: $(BUILD) ## gas benchmark: prints a table, writes bench/results/gas.json
+	APE_FOUNDRY_HOST=auto python bench/gas.py
+
+node: install ## start a local Anvil that keeps its state in .anvil/state.json
+	@mkdir -p .anvil
+	@if curl -s -o /dev/null -X POST -H 'content-type: application/json' \
+	    --data '{"jsonrpc":"2.0","id":1,"method":"eth_chainId","params":[]}' http://127.0.0.1:$(ANVIL_PORT); then \
+	  echo "an Anvil is already listening on port $(ANVIL_PORT)"; \
+	else \
+	  nohup anvil --port $(ANVIL_PORT) --state .anvil/state.json --state-interval 1 --silent > .anvil/anvil.log 2>&1 & \
+	  echo $$! > .anvil/anvil.pid; sleep 1; \
+	  echo "Anvil on http://127.0.0.1:$(ANVIL_PORT), state in .anvil/state.json (stop with: make node-stop)"; \
+	fi
+
+node-stop: ## stop the Anvil started by make node (its state stays in .anvil/state.json)
+	@if [ -f .anvil/anvil.pid ]; then kill $$(cat .anvil/anvil.pid) 2>/dev/null || true; rm -f .anvil/anvil.pid; echo stopped; fi
+
+clean: ## remove build output (not the installs)
+	rm -rf .build contracts/.cache out cache

@@ -1,0 +1,347 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.28;
+
+import {ERC20Upgradeable} from "@openzeppelin/contracts-upgradeable/token/ERC20/ERC20Upgradeable.sol";
+import {AccessControlDefaultAdminRulesUpgradeable} from
+    "@openzeppelin/contracts-upgradeable/access/extensions/AccessControlDefaultAdminRulesUpgradeable.sol";
+import {PausableUpgradeable} from "@openzeppelin/contracts-upgradeable/utils/PausableUpgradeable.sol";
+import {UUPSUpgradeable} from "@openzeppelin/contracts-upgradeable/proxy/utils/UUPSUpgradeable.sol";
+import {IERC20Metadata} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Metadata.sol";
+import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
+import {AccessControlUpgradeable} from "@openzeppelin/contracts-upgradeable/access/AccessControlUpgradeable.sol";
+import {ISecurityToken} from "../../interfaces/ISecurityToken.sol";
+import {IInvestorRegistry} from "../../interfaces/IInvestorRegistry.sol";
+import {TransferRules} from "../rules/TransferRules.sol";
+import {ERC1643Documents} from "./ERC1643Documents.sol";
+import {InstrumentIdentifiers} from "./InstrumentIdentifiers.sol";
+
+/// @title SecurityToken
+/// @notice A tokenised security behind a UUPS proxy: an ERC-20 whose mints and transfers obey the
+/// instrument's rules (TransferRules), carrying its ISIN, CFI, issuer LEI and currency, with
+/// role-separated powers: admin (governance, rules; two-step handover), issuer (mint, burn,
+/// documents), registrar (forced transfer, wallet recovery), enforcer (freezes), pauser, upgrader.
+/// @dev Pause stops transfers, mints and burns; the registrar's forced transfers and recoveries go
+/// on, as they are the tools used during an incident. The upgrader role administers itself, so
+/// the admin cannot grant itself the power to upgrade.
+/// @custom:security-contact see docs/security.md
+contract SecurityToken is
+    ISecurityToken,
+    ERC20Upgradeable,
+    AccessControlDefaultAdminRulesUpgradeable,
+    PausableUpgradeable,
+    UUPSUpgradeable,
+    TransferRules,
+    ERC1643Documents
+{
+    using InstrumentIdentifiers for bytes12;
+
+    /// @notice Mints, burns and manages documents.
+    bytes32 public constant ISSUER_ROLE = keccak256("ISSUER_ROLE");
+    /// @notice Transfer agent: forced transfers and wallet recovery.
+    bytes32 public constant REGISTRAR_ROLE = keccak256("REGISTRAR_ROLE");
+    /// @notice Freezes and unfreezes addresses and amounts.
+    bytes32 public constant ENFORCER_ROLE = keccak256("ENFORCER_ROLE");
+    /// @notice Pauses and unpauses the instrument.
+    bytes32 public constant PAUSER_ROLE = keccak256("PAUSER_ROLE");
+    /// @notice Upgrades the implementation; administers itself.
+    bytes32 public constant UPGRADER_ROLE = keccak256("UPGRADER_ROLE");
+
+    /// @custom:storage-location erc7201:securities-rails.storage.SecurityToken
+    struct TokenStorage {
+        Instrument instrument;
+    }
+
+    // keccak256(abi.encode(uint256(keccak256("securities-rails.storage.SecurityToken")) - 1)) & ~bytes32(uint256(0xff))
+    bytes32 private constant STORAGE_LOCATION = 0xf110c4924bcd8dbe8bbcf41a2c212c8f5e117b332f9029edfbc82d5c88882c00;
+
+    function _token() private pure returns (TokenStorage storage $) {
+        assembly {
+            $.slot := STORAGE_LOCATION
+        }
+    }
+
+    /// @custom:oz-upgrades-unsafe-allow constructor
+    constructor() {
+        _disableInitializers();
+    }
+
+    /// @notice Initialise the instrument behind its proxy (the factory does it at creation).
+    /// @param name_ ERC-20 name.
+    /// @param symbol_ ERC-20 symbol.
+    /// @param data Instrument data, fixed for the life of the instrument.
+    /// @param roles First holder of each role.
+    /// @param registry_ The investor registry the rules read.
+    function initialize(
+        string calldata name_,
+        string calldata symbol_,
+        Instrument calldata data,
+        Roles calldata roles,
+        IInvestorRegistry registry_
+    ) external initializer {
+        _checkInstrument(data);
+        if (address(registry_).code.length == 0) revert InvalidRegistry();
+        if (roles.admin == address(0)) revert InvalidRoleHolder("admin");
+        __ERC20_init(name_, symbol_);
+        __AccessControlDefaultAdminRules_init(0, roles.admin);
+        __Pausable_init();
+        _grantHolder(ISSUER_ROLE, roles.issuer, "issuer");
+        _grantHolder(REGISTRAR_ROLE, roles.registrar, "registrar");
+        _grantHolder(ENFORCER_ROLE, roles.enforcer, "enforcer");
+        _grantHolder(PAUSER_ROLE, roles.pauser, "pauser");
+        _grantHolder(UPGRADER_ROLE, roles.upgrader, "upgrader");
+        _token().instrument = data;
+        _initRules(registry_);
+    }
+
+    // ------------------------------------------------------------------ instrument data
+
+    /// @inheritdoc ISecurityToken
+    function instrument() external view returns (Instrument memory) {
+        return _token().instrument;
+    }
+
+    /// @inheritdoc ISecurityToken
+    function isin() external view returns (string memory) {
+        return string(abi.encodePacked(_token().instrument.isin));
+    }
+
+    /// @inheritdoc ISecurityToken
+    function registry() external view returns (IInvestorRegistry) {
+        return _rules().config.registry;
+    }
+
+    /// @notice Decimals of the instrument (0 for shares).
+    function decimals() public view override(ERC20Upgradeable, IERC20Metadata) returns (uint8) {
+        return _token().instrument.decimals;
+    }
+
+    // ------------------------------------------------------------------ issuer
+
+    /// @inheritdoc ISecurityToken
+    function mint(address to, uint256 amount) external onlyRole(ISSUER_ROLE) {
+        _mint(to, amount);
+    }
+
+    /// @inheritdoc ISecurityToken
+    function batchMint(address[] calldata to, uint256[] calldata amounts) external onlyRole(ISSUER_ROLE) {
+        if (to.length == 0 || to.length != amounts.length) revert BatchLengthMismatch();
+        for (uint256 i; i < to.length; ++i) {
+            _mint(to[i], amounts[i]);
+        }
+    }
+
+    /// @inheritdoc ISecurityToken
+    function burn(address from, uint256 amount) external onlyRole(ISSUER_ROLE) {
+        _burn(from, amount);
+    }
+
+    /// @inheritdoc ISecurityToken
+    function batchBurn(address[] calldata from, uint256[] calldata amounts) external onlyRole(ISSUER_ROLE) {
+        if (from.length == 0 || from.length != amounts.length) revert BatchLengthMismatch();
+        for (uint256 i; i < from.length; ++i) {
+            _burn(from[i], amounts[i]);
+        }
+    }
+
+    // ------------------------------------------------------------------ registrar
+
+    /// @inheritdoc ISecurityToken
+    function forcedTransfer(address from, address to, uint256 amount, string calldata reason)
+        external
+        onlyRole(REGISTRAR_ROLE)
+    {
+        if (from == to) revert SameAddress(from);
+        if (from == address(0)) revert ERC20InvalidSender(address(0));
+        (IInvestorRegistry.Identity memory a, IInvestorRegistry.Identity memory b) =
+            _rules().config.registry.identityPair(from, to);
+        if (b.kind != IInvestorRegistry.WalletKind.Investor && b.kind != IInvestorRegistry.WalletKind.System) {
+            revert RecipientNotRegistered(to);
+        }
+        uint256 balance = balanceOf(from);
+        if (amount > balance) revert ERC20InsufficientBalance(from, balance, amount);
+        _releaseFrozen(from, balance, amount);
+        ERC20Upgradeable._update(from, to, amount);
+        _recordHoldings(a.investor, b.investor, amount);
+        emit ForcedTransfer(from, to, amount, reason);
+    }
+
+    /// @inheritdoc ISecurityToken
+    function recoverWallet(address lostWallet, address newWallet) external onlyRole(REGISTRAR_ROLE) {
+        if (lostWallet == newWallet) revert SameAddress(lostWallet);
+        (IInvestorRegistry.Identity memory lost, IInvestorRegistry.Identity memory fresh) =
+            _rules().config.registry.identityPair(lostWallet, newWallet);
+        if (lost.investor == 0 || fresh.kind != IInvestorRegistry.WalletKind.Investor || fresh.investor != lost.investor)
+        {
+            revert NotSameInvestor(lostWallet, newWallet);
+        }
+        RulesStorage storage $ = _rules();
+        Freeze memory moved = $.freezes[lostWallet];
+        if (moved.all || moved.amount != 0) {
+            Freeze memory target = $.freezes[newWallet];
+            if (target.all || target.amount != 0) $.config.frozenWallets -= 1; // two frozen wallets become one
+            delete $.freezes[lostWallet];
+            $.freezes[newWallet] = Freeze({all: target.all || moved.all, amount: target.amount + moved.amount});
+        }
+        uint256 amount = balanceOf(lostWallet);
+        // Same investor on both sides: its holding and the investor count do not change.
+        ERC20Upgradeable._update(lostWallet, newWallet, amount);
+        emit WalletRecovered(lostWallet, newWallet, amount, moved.amount);
+    }
+
+    // ------------------------------------------------------------------ enforcer
+
+    /// @inheritdoc ISecurityToken
+    function setAddressFrozen(address wallet, bool frozen) external onlyRole(ENFORCER_ROLE) {
+        Freeze memory f = _rules().freezes[wallet];
+        f.all = frozen;
+        _writeFreeze(wallet, f);
+        emit AddressFrozen(wallet, frozen, _msgSender());
+    }
+
+    /// @inheritdoc ISecurityToken
+    function freezePartialTokens(address wallet, uint256 amount) external onlyRole(ENFORCER_ROLE) {
+        Freeze memory f = _rules().freezes[wallet];
+        uint256 available = balanceOf(wallet) - f.amount;
+        if (amount == 0 || amount > available) revert FreezeAmountInvalid(wallet, amount, available);
+        f.amount += uint248(amount);
+        _writeFreeze(wallet, f);
+        emit TokensFrozen(wallet, amount);
+    }
+
+    /// @inheritdoc ISecurityToken
+    function unfreezePartialTokens(address wallet, uint256 amount) external onlyRole(ENFORCER_ROLE) {
+        Freeze memory f = _rules().freezes[wallet];
+        if (amount == 0 || amount > f.amount) revert FreezeAmountInvalid(wallet, amount, f.amount);
+        f.amount -= uint248(amount);
+        _writeFreeze(wallet, f);
+        emit TokensUnfrozen(wallet, amount);
+    }
+
+    /// @inheritdoc ISecurityToken
+    function isFrozen(address wallet) external view returns (bool) {
+        return _rules().freezes[wallet].all;
+    }
+
+    /// @inheritdoc ISecurityToken
+    function frozenTokens(address wallet) external view returns (uint256) {
+        return _rules().freezes[wallet].amount;
+    }
+
+    // ------------------------------------------------------------------ pauser
+
+    /// @inheritdoc ISecurityToken
+    function pause() external onlyRole(PAUSER_ROLE) {
+        _pause();
+    }
+
+    /// @inheritdoc ISecurityToken
+    function unpause() external onlyRole(PAUSER_ROLE) {
+        _unpause();
+    }
+
+    /// @notice The role that grants and revokes `role`: the upgrader role administers itself,
+    /// every other role is administered by the admin.
+    /// @dev An override rather than `_setRoleAdmin`, which would cost a storage write per instrument.
+    function getRoleAdmin(bytes32 role)
+        public
+        view
+        override(AccessControlUpgradeable, IAccessControl)
+        returns (bytes32)
+    {
+        return role == UPGRADER_ROLE ? UPGRADER_ROLE : super.getRoleAdmin(role);
+    }
+
+    // ------------------------------------------------------------------ ERC-165
+
+    /// @notice ERC-165: the interfaces this token implements.
+    function supportsInterface(bytes4 interfaceId)
+        public
+        view
+        override(AccessControlDefaultAdminRulesUpgradeable)
+        returns (bool)
+    {
+        return interfaceId == type(ISecurityToken).interfaceId || super.supportsInterface(interfaceId);
+    }
+
+    // ------------------------------------------------------------------ internals
+
+    /// @dev Every mint, burn and ordinary transfer comes here. Mints and transfers pass the rules
+    /// (`_assess`, the same code as `canTransfer`); burns only check the pause and release frozen
+    /// units when they must.
+    function _update(address from, address to, uint256 value) internal override {
+        if (to == address(0)) {
+            if (paused()) revert TransferRestricted(CODE_FAILURE, TOKEN_PAUSED);
+            uint256 balance = balanceOf(from);
+            if (value > balance) revert ERC20InsufficientBalance(from, balance, value);
+            _releaseFrozen(from, balance, value);
+            uint96 holder = _rules().config.registry.identityOf(from).investor;
+            super._update(from, to, value);
+            _recordHoldings(holder, 0, value);
+            return;
+        }
+        (bytes1 code, bytes32 reason, IInvestorRegistry.Identity memory a, IInvestorRegistry.Identity memory b) =
+            _assess(from, to, value);
+        if (code != CODE_SUCCESS) {
+            if (reason == INSUFFICIENT_BALANCE) revert ERC20InsufficientBalance(from, balanceOf(from), value);
+            revert TransferRestricted(code, reason);
+        }
+        super._update(from, to, value);
+        _recordHoldings(a.investor, b.investor, value);
+    }
+
+    /// @dev When `amount` exceeds the unfrozen balance, unfreeze the difference (forced transfer, burn).
+    function _releaseFrozen(address wallet, uint256 balance, uint256 amount) private {
+        Freeze memory f = _rules().freezes[wallet];
+        uint256 free = balance - f.amount;
+        if (amount > free) {
+            uint256 released = amount - free;
+            f.amount -= uint248(released);
+            _writeFreeze(wallet, f);
+            emit TokensUnfrozen(wallet, released);
+        }
+    }
+
+    /// @dev Write a wallet's freeze and keep the count of wallets with any freeze.
+    function _writeFreeze(address wallet, Freeze memory f) private {
+        RulesStorage storage $ = _rules();
+        Freeze memory old = $.freezes[wallet];
+        bool was = old.all || old.amount != 0;
+        bool is_ = f.all || f.amount != 0;
+        if (was && !is_) $.config.frozenWallets -= 1;
+        else if (!was && is_) $.config.frozenWallets += 1;
+        $.freezes[wallet] = f;
+    }
+
+    function _grantHolder(bytes32 role, address holder, string memory label) private {
+        if (holder == address(0)) revert InvalidRoleHolder(label);
+        _grantRole(role, holder);
+    }
+
+    function _checkInstrument(Instrument calldata d) private pure {
+        if (!d.isin.isValidIsin()) revert InvalidInstrument("isin");
+        if (!InstrumentIdentifiers.isValidCfi(d.cfi)) revert InvalidInstrument("cfi");
+        if (!InstrumentIdentifiers.isValidLei(d.issuerLei)) revert InvalidInstrument("issuerLei");
+        if (!InstrumentIdentifiers.isValidCurrency(d.currency)) revert InvalidInstrument("currency");
+        if (d.decimals > 18) revert InvalidInstrument("decimals");
+        if (d.issueDate == 0) revert InvalidInstrument("issueDate");
+        if (d.maturity != 0 && d.maturity <= d.issueDate) revert InvalidInstrument("maturity");
+    }
+
+    function _authorizeRulesChange() internal view override {
+        _checkRole(DEFAULT_ADMIN_ROLE);
+    }
+
+    function _authorizeDocumentChange() internal view override {
+        _checkRole(ISSUER_ROLE);
+    }
+
+    function _authorizeUpgrade(address) internal override onlyRole(UPGRADER_ROLE) {}
+
+    function _isPaused() internal view override returns (bool) {
+        return paused();
+    }
+
+    function _balanceOfWallet(address wallet) internal view override returns (uint256) {
+        return balanceOf(wallet);
+    }
+}

@@ -1,0 +1,1 @@
+"""Python tooling for the securities-rails security-token suite."""
