@@ -110,7 +110,7 @@ interface IInvestorRegistry {
     function identityPair(address from, address to) external view returns (Identity memory, Identity memory);
     /// @notice The investor id `wallet` belongs or belonged to (0 when never registered).
     function investorIdOf(address wallet) external view returns (bytes32);
-    /// @notice An investor's attributes and wallet count.
+    /// @notice An investor's attributes and wallet count; all zero (expiry 0) for an unknown investor.
     function investor(bytes32 investorId)
         external
         view

@@ -37,7 +37,11 @@ def compile_abis(root: Path | None = None) -> dict[str, str]:
     }
     result = subprocess.run(
         [str(_solc(root)), "--standard-json", "--base-path", str(root)],
-        input=json.dumps(request), capture_output=True, text=True, check=True, cwd=root,
+        input=json.dumps(request),
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=root,
     )
     output = json.loads(result.stdout)
     errors = [e["formattedMessage"] for e in output.get("errors", []) if e["severity"] == "error"]

@@ -11,8 +11,13 @@ from typing import Any
 
 import pytest
 
-from securities_rails.chain.deploy import Suite, SuiteRoles, create_instrument, deploy_suite
-from securities_rails.deployments import DeploymentRecord
+from securities_rails.chain.deploy import (
+    Suite,
+    SuiteRoles,
+    create_instrument,
+    deploy_suite,
+    load_record,
+)
 from securities_rails.identifiers import investor_id_hash
 
 ISIN = "US0378331005"
@@ -74,9 +79,13 @@ def outsider(accounts: Any) -> Any:
 
 @pytest.fixture(scope="session")
 def suite(admin: Any, registrar: Any, upgrader: Any, tmp_path_factory: Any) -> Suite:
-    record = DeploymentRecord(1337, directory=tmp_path_factory.mktemp("deployments"))
-    roles = SuiteRoles(admin=admin.address, registrar=registrar.address, creator=admin.address,
-                       upgrader=upgrader.address)
+    record = load_record(str(tmp_path_factory.mktemp("deployments")))
+    roles = SuiteRoles(
+        admin=admin.address,
+        registrar=registrar.address,
+        creator=admin.address,
+        upgrader=upgrader.address,
+    )
     return deploy_suite(admin, roles, record=record)
 
 
@@ -90,38 +99,58 @@ def now(chain: Any) -> int:
     return int(chain.pending_timestamp)
 
 
-def instrument_data(isin: str = ISIN, decimals: int = 0, issue_date: int = 1_700_000_000,
-                    maturity: int = 0) -> tuple[Any, ...]:
+def instrument_data(
+    isin: str = ISIN, decimals: int = 0, issue_date: int = 1_700_000_000, maturity: int = 0
+) -> tuple[Any, ...]:
     """The Instrument struct, in field order, for a share (CFI ESVUFR) in EUR with nominal 1."""
-    return (isin.encode(), b"ESVUFR", b"EUR", decimals, issue_date, maturity, LEI.encode(),
-            10**18)
+    return (isin.encode(), b"ESVUFR", b"EUR", decimals, issue_date, maturity, LEI.encode(), 10**18)
 
 
 @pytest.fixture(scope="session")
-def token(suite: Suite, admin: Any, issuer: Any, registrar: Any, enforcer: Any, pauser: Any,
-          upgrader: Any) -> Any:
-    roles = (admin.address, issuer.address, registrar.address, enforcer.address, pauser.address,
-             upgrader.address)
-    return create_instrument(suite, admin, "Example AG ordinary shares", "EXAG",
-                             instrument_data(), roles)
+def token(
+    suite: Suite, admin: Any, issuer: Any, registrar: Any, enforcer: Any, pauser: Any, upgrader: Any
+) -> Any:
+    roles = (
+        admin.address,
+        issuer.address,
+        registrar.address,
+        enforcer.address,
+        pauser.address,
+        upgrader.address,
+    )
+    return create_instrument(
+        suite, admin, "Example AG ordinary shares", "EXAG", instrument_data(), roles
+    )
 
 
 @pytest.fixture(scope="session")
 def register(registry: Any, registrar: Any, now: int) -> Callable[..., Any]:
     """Register a wallet: register(wallet, "investor id", country=GERMANY, category=1)."""
 
-    def _register(wallet: Any, investor_id: str | None = None, country: int = GERMANY,
-                  category: int = 1, expiry: int | None = None) -> Any:
+    def _register(
+        wallet: Any,
+        investor_id: str | None = None,
+        country: int = GERMANY,
+        category: int = 1,
+        expiry: int | None = None,
+    ) -> Any:
         ident = investor_id or f"investor-{wallet.address}"
-        return registry.registerInvestor(wallet, investor_id_hash(ident), country, category,
-                                         expiry or now + 10 * YEAR, sender=registrar)
+        return registry.registerInvestor(
+            wallet,
+            investor_id_hash(ident),
+            country,
+            category,
+            expiry or now + 10 * YEAR,
+            sender=registrar,
+        )
 
     return _register
 
 
 @pytest.fixture(scope="session")
-def holders(token: Any, issuer: Any, register: Callable[..., Any], alice: Any, bob: Any,
-            carol: Any) -> Any:
+def holders(
+    token: Any, issuer: Any, register: Callable[..., Any], alice: Any, bob: Any, carol: Any
+) -> Any:
     """alice (DE) and bob (FR) registered and holding 1,000 each; carol (US) registered, empty."""
     register(alice, "alice", GERMANY)
     register(bob, "bob", FRANCE, category=2)

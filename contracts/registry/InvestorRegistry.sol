@@ -208,7 +208,7 @@ contract InvestorRegistry is IInvestorRegistry, AccessControlDefaultAdminRulesUp
     {
         key = investorKey(investorId);
         Investor storage inv = _store().investors[key];
-        if (!_isInvestor(inv, investorId)) revert UnknownInvestor(investorId);
+        if (!_isInvestor(inv, investorId)) return (key, 0, 0, 0, 0);
         return (key, inv.country, inv.category, inv.expiry, inv.walletCount);
     }
 

@@ -52,8 +52,8 @@ def has_code(address: str) -> bool:
 
 
 def chain_id() -> int:
-    """The connected chain's id."""
-    return int(chain.chain_id)
+    """The connected chain's id, as the node reports it (not the network's configured id)."""
+    return int(chain.provider.make_request("eth_chainId", []), 16)
 
 
 def genesis_hash() -> str:

@@ -1,0 +1,1 @@
+"""Investor registry operations (mirrors contracts/registry)."""

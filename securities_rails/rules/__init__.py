@@ -1,0 +1,1 @@
+"""Transfer rules of an instrument (mirrors contracts/rules)."""

@@ -1,0 +1,1 @@
+"""Security token operations: instruments, issuance, enforcement, cap table."""
