@@ -4,8 +4,9 @@ pragma solidity ^0.8.24;
 /// @title ITransferRules
 /// @notice The transfer rules of one instrument, added and removed by its admin without
 /// redeploying the token, and checked on every mint and transfer (never on forced transfers).
-/// @dev Status codes follow ERC-1066 (0x51 success, 0x50 failure, 0x54 insufficient funds,
-/// 0x55 funds locked, 0x56 invalid sender, 0x57 invalid receiver); the reason is a short ASCII
+/// @dev Status codes are ERC-1066-style application codes as ERC-1400 tokens use them (0x50
+/// failure, 0x51 success, 0x55 funds locked, 0x56 invalid sender, 0x57 invalid receiver) with
+/// ERC-1066's 0x54 for insufficient funds (docs/rules.md compares both); the reason is a short ASCII
 /// string in a bytes32 naming exactly which rule refused, so a user knows what to fix.
 interface ITransferRules {
     /// @notice The rule types of the catalogue (docs/rules.md). Identity (both parties registered

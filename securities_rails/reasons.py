@@ -53,7 +53,7 @@ REASONS: dict[str, Reason] = _table(
         TRANSFER_FAILED,
         "TOKEN_PAUSED",
         "the instrument is paused, so no transfers can happen",
-        "ask the issuer to unpause the instrument",
+        "ask the pauser (role holder) to unpause the instrument",
     ),
     Reason(
         FUNDS_LOCKED,

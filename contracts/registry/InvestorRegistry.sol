@@ -4,6 +4,8 @@ pragma solidity 0.8.28;
 import {AccessControlDefaultAdminRulesUpgradeable} from
     "@openzeppelin/contracts-upgradeable/access/extensions/AccessControlDefaultAdminRulesUpgradeable.sol";
 import {UUPSUpgradeable} from "@openzeppelin/contracts-upgradeable/proxy/utils/UUPSUpgradeable.sol";
+import {AccessControlUpgradeable} from "@openzeppelin/contracts-upgradeable/access/AccessControlUpgradeable.sol";
+import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
 import {IInvestorRegistry} from "../../interfaces/IInvestorRegistry.sol";
 
 /// @title InvestorRegistry
@@ -226,6 +228,17 @@ contract InvestorRegistry is IInvestorRegistry, AccessControlDefaultAdminRulesUp
     /// @inheritdoc IInvestorRegistry
     function categoryLabel(uint8 category) external view returns (string memory) {
         return _store().categoryLabels[category];
+    }
+
+    /// @notice The role that grants and revokes `role`: the upgrader role administers itself, so
+    /// the admin cannot grant itself the power to upgrade; the admin administers the others.
+    function getRoleAdmin(bytes32 role)
+        public
+        view
+        override(AccessControlUpgradeable, IAccessControl)
+        returns (bytes32)
+    {
+        return role == UPGRADER_ROLE ? UPGRADER_ROLE : super.getRoleAdmin(role);
     }
 
     // ------------------------------------------------------------------ internals

@@ -64,3 +64,8 @@ def genesis_hash() -> str:
 def pending_timestamp() -> int:
     """The timestamp the next block will (at least) have."""
     return int(chain.pending_timestamp)
+
+
+def block_height() -> int:
+    """The number of the latest block."""
+    return int(chain.blocks.height)

@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from securities_rails.chain.contracts import ROLES, pending_timestamp
+from securities_rails.chain.contracts import ROLES, block_height, pending_timestamp
 from securities_rails.chain.transact import send
 from securities_rails.csvio import InvestorRow
 from securities_rails.errors import UserError
@@ -129,21 +129,15 @@ def wallets_of(registry: Any, id_hash: bytes, start_block: int = 0) -> list[str]
     """The investor's current wallets, from the registry's events, in ascending address order."""
     candidates: set[str] = set()
     for log in registry.WalletRegistered.range(
-        start_block, _height() + 1, search_topics={"investorId": id_hash}
+        start_block, block_height() + 1, search_topics={"investorId": id_hash}
     ):
         candidates.add(log.wallet)
     for log in registry.WalletRecovered.range(
-        start_block, _height() + 1, search_topics={"investorId": id_hash}
+        start_block, block_height() + 1, search_topics={"investorId": id_hash}
     ):
         candidates.add(log.newWallet)
     current = [w for w in candidates if KINDS[int(registry.identityOf(w).kind)] == "investor"]
     return sorted(current, key=lambda a: int(a, 16))
-
-
-def _height() -> int:
-    from ape import chain
-
-    return int(chain.blocks.height)
 
 
 def update(

@@ -6,8 +6,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from ape import chain
-
+from securities_rails.chain.contracts import block_height
 from securities_rails.registry.investors import KINDS
 
 
@@ -26,7 +25,7 @@ class Holding:
 def holders(token: Any, registry: Any, start_block: int = 0) -> list[Holding]:
     """Every current holder, grouped by investor, largest first."""
     wallets: set[str] = set()
-    for log in token.Transfer.range(start_block, int(chain.blocks.height) + 1):
+    for log in token.Transfer.range(start_block, block_height() + 1):
         wallets.add(log.to)
     groups: dict[str, Holding] = {}
     balances: dict[str, int] = defaultdict(int)

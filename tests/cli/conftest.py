@@ -35,7 +35,8 @@ def run(suite: Any, chain: Any, monkeypatch: pytest.MonkeyPatch) -> Callable[...
             argv += ["--account", f"TEST::{account}"]
         # Hand the command the session's provider (as ape's network option does once parsed):
         # naming the network instead would start a second Anvil.
-        return CliRunner().invoke(command, argv, obj={"provider": chain.provider},
-                                  catch_exceptions=False)
+        return CliRunner().invoke(
+            command, argv, obj={"provider": chain.provider}, catch_exceptions=False
+        )
 
     return _run
