@@ -41,6 +41,10 @@ install: $(PY_STAMP) $(NODE_STAMP) $(SOLC) ## install everything (virtualenv, np
 
 $(BUILD): $(PY_STAMP) $(NODE_STAMP) $(SOLC) ape-config.yaml $(shell find contracts -name '*.sol' -not -path '*/.cache/*')
 	ape compile
+	@# ape copies the OpenZeppelin sources (700+ files) into contracts/.cache to compile, and
+	@# leaves them there; its source scan stops at 500 files, so that copy can hide the project's
+	@# own contracts from `project.<Name>`. It is recreated whenever a compile needs it.
+	rm -rf contracts/.cache
 	$(VENV)/bin/python -m securities_rails.interfaces write
 	@touch $@
 

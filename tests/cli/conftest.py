@@ -23,6 +23,12 @@ def load_script(name: str) -> Any:
     return module
 
 
+@pytest.fixture(scope="session")
+def script() -> Callable[[str], Any]:
+    """script("issuer") -> the loaded module of scripts/issuer.py."""
+    return load_script
+
+
 @pytest.fixture
 def run(suite: Any, chain: Any, monkeypatch: pytest.MonkeyPatch) -> Callable[..., Result]:
     """run("issuer", "mint", "--isin", ..., account=1) -> click Result (exit code, output)."""
