@@ -1,0 +1,89 @@
+"""Who may call each state-changing external function of the suite's contracts.
+
+The access-control matrix test reads the compiled ABIs and requires every state-changing
+function to appear here, either guarded by a role or public by design (with the reason). A new
+function that is in neither list fails the test until someone decides which it is.
+"""
+
+from __future__ import annotations
+
+# Roles as the contracts name them; "admin" is DEFAULT_ADMIN_ROLE.
+ADMIN, ISSUER, REGISTRAR, ENFORCER = "admin", "issuer", "registrar", "enforcer"
+PAUSER, UPGRADER, CREATOR = "pauser", "upgrader", "creator"
+# Only the account an admin handover names may accept it.
+PENDING_ADMIN = "pending admin"
+
+# Functions open to anyone, and why that is safe.
+PUBLIC: dict[str, str] = {
+    "transfer": "the holder's own transfer; the transfer rules decide",
+    "transferFrom": "spends an allowance the holder gave; the transfer rules decide",
+    "approve": "the holder's own allowance",
+    "initialize": "initializer: run once by the proxy's constructor; locked on implementations",
+    "renounceRole": "an account gives up its own role (must confirm its own address)",
+}
+
+GUARDS: dict[str, dict[str, str]] = {
+    "SecurityToken": {
+        "mint": ISSUER,
+        "batchMint": ISSUER,
+        "burn": ISSUER,
+        "batchBurn": ISSUER,
+        "setDocument": ISSUER,
+        "removeDocument": ISSUER,
+        "forcedTransfer": REGISTRAR,
+        "recoverWallet": REGISTRAR,
+        "setAddressFrozen": ENFORCER,
+        "freezePartialTokens": ENFORCER,
+        "unfreezePartialTokens": ENFORCER,
+        "pause": PAUSER,
+        "unpause": PAUSER,
+        "setRule": ADMIN,
+        "removeRule": ADMIN,
+        "setCountries": ADMIN,
+        "grantRole": ADMIN,
+        "revokeRole": ADMIN,
+        "beginDefaultAdminTransfer": ADMIN,
+        "cancelDefaultAdminTransfer": ADMIN,
+        "changeDefaultAdminDelay": ADMIN,
+        "rollbackDefaultAdminDelay": ADMIN,
+        "acceptDefaultAdminTransfer": PENDING_ADMIN,
+        "upgradeToAndCall": UPGRADER,
+    },
+    "InvestorRegistry": {
+        "registerInvestor": REGISTRAR,
+        "registerInvestors": REGISTRAR,
+        "updateInvestor": REGISTRAR,
+        "removeWallet": REGISTRAR,
+        "recoverWallet": REGISTRAR,
+        "registerSystemAccount": REGISTRAR,
+        "removeSystemAccount": REGISTRAR,
+        "defineCategory": ADMIN,
+        "grantRole": ADMIN,
+        "revokeRole": ADMIN,
+        "beginDefaultAdminTransfer": ADMIN,
+        "cancelDefaultAdminTransfer": ADMIN,
+        "changeDefaultAdminDelay": ADMIN,
+        "rollbackDefaultAdminDelay": ADMIN,
+        "acceptDefaultAdminTransfer": PENDING_ADMIN,
+        "upgradeToAndCall": UPGRADER,
+    },
+    "SecurityTokenFactory": {
+        "createInstrument": CREATOR,
+        "setImplementation": ADMIN,
+        "grantRole": ADMIN,
+        "revokeRole": ADMIN,
+        "beginDefaultAdminTransfer": ADMIN,
+        "cancelDefaultAdminTransfer": ADMIN,
+        "changeDefaultAdminDelay": ADMIN,
+        "rollbackDefaultAdminDelay": ADMIN,
+        "acceptDefaultAdminTransfer": PENDING_ADMIN,
+        "upgradeToAndCall": UPGRADER,
+    },
+}
+
+# Public functions each contract has (subset of PUBLIC).
+PUBLIC_BY_CONTRACT: dict[str, set[str]] = {
+    "SecurityToken": {"transfer", "transferFrom", "approve", "initialize", "renounceRole"},
+    "InvestorRegistry": {"initialize", "renounceRole"},
+    "SecurityTokenFactory": {"initialize", "renounceRole"},
+}

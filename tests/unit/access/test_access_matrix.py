@@ -1,0 +1,102 @@
+"""The access-control matrix, generated from the compiled ABIs and the role table.
+
+Every state-changing external function of the token, registry and factory is either public by
+design (listed with its reason) or guarded by a role; each guard is exercised by an account that
+holds no role, and must refuse it naming exactly the role the table expects.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from ape import project
+from ape.exceptions import ContractLogicError
+from eth_utils import keccak
+from role_table import GUARDS, PENDING_ADMIN, PUBLIC, PUBLIC_BY_CONTRACT
+
+ROLE_IDS = {"admin": b"\x00" * 32} | {
+    name: keccak(text=f"{name.upper()}_ROLE")
+    for name in ("issuer", "registrar", "enforcer", "pauser", "upgrader", "creator")
+}
+CONTRACTS = tuple(GUARDS)
+
+
+def state_changing(contract_name: str) -> set[str]:
+    abi = getattr(project, contract_name).contract_type.abi
+    return {
+        item.name
+        for item in abi
+        if item.type == "function" and item.stateMutability in ("nonpayable", "payable")
+    }
+
+
+def default_value(abi_type: str, components: Any, filler: str) -> Any:
+    """A well-formed argument of `abi_type` (the role check runs before any other check)."""
+    if abi_type.endswith("[]"):
+        return [default_value(abi_type[:-2], components, filler)]
+    if abi_type == "tuple":
+        return tuple(default_value(c.type, c.components, filler) for c in components)
+    if abi_type == "address":
+        return filler
+    if abi_type == "bool":
+        return True
+    if abi_type == "string":
+        return "x"
+    if abi_type == "bytes":
+        return b""
+    if abi_type.startswith("bytes"):
+        return b"\x01" * int(abi_type[5:])
+    return 0 if abi_type.startswith("uint8") else 1
+
+
+def arguments(contract_name: str, function: str, filler: str) -> list[Any]:
+    abi = getattr(project, contract_name).contract_type.abi
+    item = next(i for i in abi if i.type == "function" and i.name == function)
+    return [default_value(p.type, p.components, filler) for p in item.inputs]
+
+
+@pytest.fixture(scope="module")
+def deployed(suite: Any, token: Any) -> dict[str, Any]:
+    return {
+        "SecurityToken": token,
+        "InvestorRegistry": suite.registry,
+        "SecurityTokenFactory": suite.factory,
+    }
+
+
+@pytest.mark.parametrize("contract_name", CONTRACTS)
+def test_every_state_changing_function_is_guarded_or_public_by_design(contract_name):
+    listed = set(GUARDS[contract_name]) | PUBLIC_BY_CONTRACT[contract_name]
+    assert PUBLIC_BY_CONTRACT[contract_name] <= set(PUBLIC)
+    assert state_changing(contract_name) - listed == set(), "unlisted: add to role_table.py"
+    assert listed - state_changing(contract_name) == set(), "stale entries in role_table.py"
+
+
+GUARDED = [(c, f, role) for c, table in GUARDS.items() for f, role in sorted(table.items())]
+
+
+@pytest.mark.parametrize(
+    ("contract_name", "function", "role"), GUARDED, ids=[f"{c}.{f}" for c, f, _ in GUARDED]
+)
+def test_an_account_without_the_role_is_refused(deployed, outsider, contract_name, function, role):
+    contract = deployed[contract_name]
+    args = arguments(contract_name, function, outsider.address)
+    if function in ("grantRole", "revokeRole"):
+        args[0] = ROLE_IDS[
+            "issuer"
+            if contract_name == "SecurityToken"
+            else "registrar"
+            if contract_name == "InvestorRegistry"
+            else "creator"
+        ]
+    with pytest.raises(ContractLogicError) as refused:
+        getattr(contract, function)(*args, sender=outsider)
+    error = refused.value
+    if role == PENDING_ADMIN:
+        assert error.name == "AccessControlInvalidDefaultAdmin"
+        assert error.inputs["defaultAdmin"] == outsider.address
+        return
+    assert error.name == "AccessControlUnauthorizedAccount", error
+    assert error.inputs["account"] == outsider.address
+    assert bytes(error.inputs["neededRole"]) == ROLE_IDS[role]
