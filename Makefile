@@ -18,7 +18,8 @@ NODE_STAMP := node_modules/.installed
 SOLC       := .solcx/solc-v$(SOLC_VER)
 BUILD      := .build/.compiled
 
-.PHONY: help install compile demo test test-python lint node node-stop bench interfaces clean
+.PHONY: help install compile demo test test-python lint node node-stop bench interfaces clean \
+	slither slither-checks
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -57,16 +58,36 @@ demo: $(BUILD) ## run the whole story end to end on a fresh local Anvil
 	APE_FOUNDRY_HOST=auto SECURITIES_RAILS_DEPLOYMENTS=$(CURDIR)/.demo/deployments ape run demo
 
 lint: $(PY_STAMP) ## ruff over the Python code
-	ruff check securities_rails scripts tests bench
-	ruff format --check securities_rails scripts tests bench
+	ruff check securities_rails scripts tests bench tools
+	ruff format --check securities_rails scripts tests bench tools
 
 test-python: $(BUILD) ## pytest through ape, on an Anvil of its own (random port)
 	APE_FOUNDRY_HOST=auto ape test tests -q
 
-test: lint test-python ## every test: lint, then pytest on Anvil (interface ABIs checked there)
+test: lint slither test-python ## every test: lint, Slither gate, pytest on Anvil
 
 bench: $(BUILD) ## gas benchmark: prints a table, writes bench/results/gas.json
 	APE_FOUNDRY_HOST=auto python bench/gas.py
+
+# Slither lives in a virtualenv of its own (its solc-select would shadow the compiler wrapper).
+SLITHER_VENV  := $(CURDIR)/.venv-slither
+SLITHER_STAMP := $(SLITHER_VENV)/.installed
+SLITHER_CC    := --foundry-ignore-compile --foundry-out-directory .slither/out
+
+$(SLITHER_STAMP): tools/slither-requirements.txt
+	@test -x $(SLITHER_VENV)/bin/python || $(PYTHON) -m venv $(SLITHER_VENV)
+	$(SLITHER_VENV)/bin/pip install --quiet --disable-pip-version-check -r tools/slither-requirements.txt
+	@touch $@
+
+slither: $(SLITHER_STAMP) $(NODE_STAMP) $(SOLC) ## Slither over contracts/, gated by security/slither-triage.json
+	python3 tools/slither_gate.py
+
+slither-checks: slither ## slither-check-erc (ERC-20) and slither-check-upgradeability
+	$(SLITHER_VENV)/bin/slither-check-erc . SecurityToken --erc ERC20 $(SLITHER_CC)
+	for c in SecurityToken InvestorRegistry SecurityTokenFactory; do \
+	  $(SLITHER_VENV)/bin/slither-check-upgradeability . $$c --new-contract-name $$c \
+	    --proxy-name SuiteProxy $(SLITHER_CC) || exit 1; \
+	done
 
 node: install ## start a local Anvil that keeps its state in .anvil/state.json
 	@mkdir -p .anvil
@@ -83,4 +104,4 @@ node-stop: ## stop the Anvil started by make node (its state stays in .anvil/sta
 	@if [ -f .anvil/anvil.pid ]; then kill $$(cat .anvil/anvil.pid) 2>/dev/null || true; rm -f .anvil/anvil.pid; echo stopped; fi
 
 clean: ## remove build output (not the installs)
-	rm -rf .build contracts/.cache out cache
+	rm -rf .build contracts/.cache out cache .slither

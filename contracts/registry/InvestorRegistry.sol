@@ -115,7 +115,7 @@ contract InvestorRegistry is IInvestorRegistry, AccessControlDefaultAdminRulesUp
         Investor storage inv = $.investors[key];
         if (!_isInvestor(inv, investorId)) revert UnknownInvestor(investorId);
         if (wallets.length != inv.walletCount) revert WalletListMismatch(investorId);
-        address previous;
+        address previous = address(0);
         for (uint256 i; i < wallets.length; ++i) {
             address w = wallets[i];
             Identity storage rec = $.wallets[w];

@@ -8,8 +8,8 @@ pragma solidity 0.8.28;
 library InstrumentIdentifiers {
     /// @notice Whether `isin` has the ISIN shape (2 letters, 9 alphanumerics, 1 digit) and check digit.
     function isValidIsin(bytes12 isin) internal pure returns (bool) {
-        uint256 sum;
-        bool doubled;
+        uint256 sum = 0;
+        bool doubled = false;
         for (uint256 i = 12; i > 0; --i) {
             uint256 c = uint8(isin[i - 1]);
             uint256 v;
@@ -35,7 +35,7 @@ library InstrumentIdentifiers {
 
     /// @notice Whether `lei` is 20 alphanumerics whose mod 97-10 check (ISO 7064) gives 1.
     function isValidLei(bytes20 lei) internal pure returns (bool) {
-        uint256 remainder;
+        uint256 remainder = 0;
         for (uint256 i; i < 20; ++i) {
             uint256 c = uint8(lei[i]);
             if (c >= 0x30 && c <= 0x39) {
