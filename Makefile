@@ -19,7 +19,7 @@ SOLC       := .solcx/solc-v$(SOLC_VER)
 BUILD      := .build/.compiled
 
 .PHONY: help install compile demo test test-python lint node node-stop bench interfaces clean \
-	slither slither-checks
+	slither slither-checks coverage fuzz
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -41,7 +41,10 @@ $(SOLC): tools/solc.js $(NODE_STAMP)
 install: $(PY_STAMP) $(NODE_STAMP) $(SOLC) ## install everything (virtualenv, npm packages, compiler wrapper)
 
 $(BUILD): $(PY_STAMP) $(NODE_STAMP) $(SOLC) ape-config.yaml $(shell find contracts -name '*.sol' -not -path '*/.cache/*')
-	ape compile
+	@# --force: ape recompiles only the edited file, so a change to a base contract (TransferRules,
+	@# ERC1643Documents, ...) would leave SecurityToken's bytecode stale. This runs only when a
+	@# .sol file changed.
+	ape compile --force
 	@# ape copies the OpenZeppelin sources (700+ files) into contracts/.cache to compile, and
 	@# leaves them there; its source scan stops at 500 files, so that copy can hide the project's
 	@# own contracts from `project.<Name>`. It is recreated whenever a compile needs it.
@@ -64,10 +67,23 @@ lint: $(PY_STAMP) ## ruff over the Python code
 test-python: $(BUILD) ## pytest through ape, on an Anvil of its own (random port)
 	APE_FOUNDRY_HOST=auto ape test tests -q
 
-test: lint slither test-python ## every test: lint, Slither gate, pytest on Anvil
+test: lint slither coverage test-python ## every test: lint, Slither, forge + coverage, pytest on Anvil
 
 bench: $(BUILD) ## gas benchmark: prints a table, writes bench/results/gas.json
 	APE_FOUNDRY_HOST=auto python bench/gas.py
+
+FORGE := forge
+
+# Forge runs the Solidity unit, fuzz and invariant tests and measures contract coverage in one
+# pass (coverage builds without the optimiser; pytest on Anvil runs the production bytecode).
+coverage: $(NODE_STAMP) $(SOLC) ## forge tests + coverage gate (>= 95% lines, >= 90% branches of contracts/)
+	@mkdir -p .forge
+	$(FORGE) coverage --report summary --report lcov --report-file .forge/lcov.info
+	python3 tools/coverage_gate.py .forge/lcov.info
+
+fuzz: $(BUILD) ## long runs: forge fuzz/invariants on the production build, hypothesis "fuzz" profile
+	FOUNDRY_FUZZ_RUNS=5000 FOUNDRY_INVARIANT_RUNS=512 FOUNDRY_INVARIANT_DEPTH=64 $(FORGE) test
+	HYPOTHESIS_PROFILE=fuzz UPGRADES_SLOW_TESTS=1 APE_FOUNDRY_HOST=auto ape test tests -q
 
 # Slither lives in a virtualenv of its own (its solc-select would shadow the compiler wrapper).
 SLITHER_VENV  := $(CURDIR)/.venv-slither
@@ -104,4 +120,4 @@ node-stop: ## stop the Anvil started by make node (its state stays in .anvil/sta
 	@if [ -f .anvil/anvil.pid ]; then kill $$(cat .anvil/anvil.pid) 2>/dev/null || true; rm -f .anvil/anvil.pid; echo stopped; fi
 
 clean: ## remove build output (not the installs)
-	rm -rf .build contracts/.cache out cache .slither
+	rm -rf .build contracts/.cache out cache .slither .forge

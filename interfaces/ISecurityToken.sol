@@ -5,12 +5,13 @@ import {IERC20Metadata} from "@openzeppelin/contracts/token/ERC20/extensions/IER
 import {IERC1643} from "./IERC1643.sol";
 import {ITransferRules} from "./ITransferRules.sol";
 import {IInvestorRegistry} from "./IInvestorRegistry.sol";
+import {IInstrumentErrors} from "./IInstrumentErrors.sol";
 
 /// @title ISecurityToken
 /// @notice A tokenised security: an ERC-20 whose transfers obey on-chain rules, carrying its
 /// standard identifiers (ISIN, CFI, issuer LEI, ISO 4217 currency), with role-separated issuer,
 /// transfer-agent, enforcement, pause and upgrade powers.
-interface ISecurityToken is IERC20Metadata, IERC1643, ITransferRules {
+interface ISecurityToken is IERC20Metadata, IERC1643, ITransferRules, IInstrumentErrors {
     /// @notice Instrument data fixed at initialisation.
     /// @param isin ISO 6166 ISIN, 12 ASCII characters.
     /// @param cfi ISO 10962 CFI code, 6 ASCII characters.
@@ -52,10 +53,6 @@ interface ISecurityToken is IERC20Metadata, IERC1643, ITransferRules {
     /// @notice Part of a balance was unfrozen (also when a forced transfer or burn consumed frozen units).
     event TokensUnfrozen(address indexed wallet, uint256 amount);
 
-    /// @notice Instrument data is malformed (empty ISIN, maturity before issue, ...).
-    error InvalidInstrument(string field);
-    /// @notice A role holder is the zero address.
-    error InvalidRoleHolder(string role);
     /// @notice A forced transfer or recovery to a wallet that is not registered.
     error RecipientNotRegistered(address wallet);
     /// @notice A forced transfer from a wallet to itself, or a recovery to the same wallet.
@@ -66,8 +63,6 @@ interface ISecurityToken is IERC20Metadata, IERC1643, ITransferRules {
     error FreezeAmountInvalid(address wallet, uint256 amount, uint256 available);
     /// @notice Batch arrays have different lengths or are empty.
     error BatchLengthMismatch();
-    /// @notice The registry is the zero address.
-    error InvalidRegistry();
 
     /// @notice The instrument data.
     function instrument() external view returns (Instrument memory);

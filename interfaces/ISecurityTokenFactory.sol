@@ -2,10 +2,11 @@
 pragma solidity ^0.8.24;
 
 import {ISecurityToken} from "./ISecurityToken.sol";
+import {IInstrumentErrors} from "./IInstrumentErrors.sol";
 
 /// @title ISecurityTokenFactory
 /// @notice Creates instruments as proxies to one shared implementation; one instrument per ISIN.
-interface ISecurityTokenFactory {
+interface ISecurityTokenFactory is IInstrumentErrors {
     /// @notice An instrument was created.
     event InstrumentCreated(
         bytes12 indexed isin, address indexed token, address implementation, string name, string symbol

@@ -6,10 +6,13 @@ touches the chain `make node` keeps) and isolates each test with a snapshot.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
+import ape.utils.testing
 import pytest
+from suite_data import FRANCE, GERMANY, USA, YEAR, instrument_data
 
 from securities_rails.chain.deploy import (
     Suite,
@@ -20,10 +23,12 @@ from securities_rails.chain.deploy import (
 )
 from securities_rails.identifiers import investor_id_hash
 
-ISIN = "US0378331005"
-LEI = "5493001KJTIIGC8Y1R12"
-GERMANY, FRANCE, USA = 276, 250, 840
-YEAR = 365 * 24 * 3600
+# ape-foundry prints a call trace for every revert, and building it derives the ten test
+# accounts from the mnemonic again each time (about 0.5 s per expected revert). The derivation is
+# a pure function of its arguments: cache it. (ape 0.8.51, pinned.)
+ape.utils.testing._generate_dev_account = functools.lru_cache(maxsize=None)(
+    ape.utils.testing._generate_dev_account
+)
 
 
 @pytest.fixture(scope="session")
@@ -99,13 +104,6 @@ def now(chain: Any) -> int:
     return int(chain.pending_timestamp)
 
 
-def instrument_data(
-    isin: str = ISIN, decimals: int = 0, issue_date: int = 1_700_000_000, maturity: int = 0
-) -> tuple[Any, ...]:
-    """The Instrument struct, in field order, for a share (CFI ESVUFR) in EUR with nominal 1."""
-    return (isin.encode(), b"ESVUFR", b"EUR", decimals, issue_date, maturity, LEI.encode(), 10**18)
-
-
 @pytest.fixture(scope="session")
 def token(
     suite: Suite, admin: Any, issuer: Any, registrar: Any, enforcer: Any, pauser: Any, upgrader: Any
@@ -147,11 +145,15 @@ def register(registry: Any, registrar: Any, now: int) -> Callable[..., Any]:
     return _register
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def holders(
     token: Any, issuer: Any, register: Callable[..., Any], alice: Any, bob: Any, carol: Any
 ) -> Any:
-    """alice (DE) and bob (FR) registered and holding 1,000 each; carol (US) registered, empty."""
+    """alice (DE) and bob (FR) registered and holding 1,000 each; carol (US) registered, empty.
+
+    Function-scoped: each test gets this state afresh and ape reverts it afterwards, so tests
+    that do not ask for it never see it.
+    """
     register(alice, "alice", GERMANY)
     register(bob, "bob", FRANCE, category=2)
     register(carol, "carol", USA, category=3)

@@ -7,6 +7,7 @@ import {AccessControlDefaultAdminRulesUpgradeable} from
 import {PausableUpgradeable} from "@openzeppelin/contracts-upgradeable/utils/PausableUpgradeable.sol";
 import {UUPSUpgradeable} from "@openzeppelin/contracts-upgradeable/proxy/utils/UUPSUpgradeable.sol";
 import {IERC20Metadata} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Metadata.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
 import {AccessControlUpgradeable} from "@openzeppelin/contracts-upgradeable/access/AccessControlUpgradeable.sol";
 import {ISecurityToken} from "../../interfaces/ISecurityToken.sol";
@@ -203,7 +204,7 @@ contract SecurityToken is
         Freeze memory f = _rules().freezes[wallet];
         uint256 available = balanceOf(wallet) - f.amount;
         if (amount == 0 || amount > available) revert FreezeAmountInvalid(wallet, amount, available);
-        f.amount += uint248(amount);
+        f.amount = SafeCast.toUint248(f.amount + amount); // never truncate: a freeze must hold
         _writeFreeze(wallet, f);
         emit TokensFrozen(wallet, amount);
     }

@@ -55,9 +55,9 @@ contract SecurityTokenFactory is ISecurityTokenFactory, AccessControlDefaultAdmi
         IInvestorRegistry registry_
     ) external initializer {
         if (implementation_.code.length == 0) revert InvalidImplementation(implementation_);
-        if (address(registry_).code.length == 0) revert ISecurityToken.InvalidRegistry();
-        if (creator == address(0)) revert ISecurityToken.InvalidRoleHolder("creator");
-        if (upgrader == address(0)) revert ISecurityToken.InvalidRoleHolder("upgrader");
+        if (address(registry_).code.length == 0) revert InvalidRegistry();
+        if (creator == address(0)) revert InvalidRoleHolder("creator");
+        if (upgrader == address(0)) revert InvalidRoleHolder("upgrader");
         __AccessControlDefaultAdminRules_init(0, admin);
         _setRoleAdmin(UPGRADER_ROLE, UPGRADER_ROLE);
         _grantRole(CREATOR_ROLE, creator);

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-ISIN = "US0378331005"  # the `token` fixture's instrument (tests/conftest.py)
+from suite_data import ISIN
 
 ADMIN, ISSUER, REGISTRAR, ENFORCER, PAUSER = 0, 1, 2, 3, 4
 
