@@ -7,11 +7,13 @@ touches the chain `make node` keeps) and isolates each test with a snapshot.
 from __future__ import annotations
 
 import functools
+import os
 from collections.abc import Callable
 from typing import Any
 
 import ape.utils.testing
 import pytest
+from hypothesis import HealthCheck, settings
 from suite_data import FRANCE, GERMANY, USA, YEAR, instrument_data
 
 from securities_rails.chain.deploy import (
@@ -29,6 +31,19 @@ from securities_rails.identifiers import investor_id_hash
 ape.utils.testing._generate_dev_account = functools.lru_cache(maxsize=None)(
     ape.utils.testing._generate_dev_account
 )
+
+# Property and stateful tests: `make test` runs the "default" profile, `make fuzz` the long one.
+settings.register_profile(
+    "default",
+    max_examples=25,
+    stateful_step_count=20,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+settings.register_profile(
+    "fuzz", parent=settings.get_profile("default"), max_examples=1000, stateful_step_count=50
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 
 @pytest.fixture(scope="session")

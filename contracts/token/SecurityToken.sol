@@ -181,7 +181,8 @@ contract SecurityToken is
             Freeze memory target = $.freezes[newWallet];
             if (target.all || target.amount != 0) $.config.frozenWallets -= 1; // two frozen wallets become one
             delete $.freezes[lostWallet];
-            $.freezes[newWallet] = Freeze({all: target.all || moved.all, amount: target.amount + moved.amount});
+            uint256 frozen = uint256(target.amount) + moved.amount; // a clear error, never a panic
+            $.freezes[newWallet] = Freeze({all: target.all || moved.all, amount: SafeCast.toUint248(frozen)});
         }
         uint256 amount = balanceOf(lostWallet);
         // Same investor on both sides: its holding and the investor count do not change.
