@@ -1,8 +1,9 @@
 """The whole story so far, end to end on a local Anvil: `make demo` (or `ape run demo`).
 
 Deploy the suite, create an instrument with its identifiers, register investors, switch rules on,
-mint, make a compliant transfer and a refused one (with its decoded reason), enforce (freeze,
-forced transfer), and print the cap table.
+mint, make a compliant transfer and refused ones (with their decoded reasons), enforce (freeze,
+forced transfer), print the cap table, then upgrade the live instrument (an incompatible version
+refused with its storage diff, a compatible one applied) with every holding intact.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from securities_rails.identifiers import investor_id_hash, parse_country
 from securities_rails.registry import investors
 from securities_rails.rules.catalogue import rule_index
 from securities_rails.token import instruments, operations
+from securities_rails.upgrades import apply
 
 YEAR = 365 * 24 * 3600
 
@@ -126,3 +128,25 @@ def cli():
 
     step("8. Cap table")
     views.show_holders(suite, token)
+
+    step("9. Upgrade the live instrument: storage layout checked against the recorded one")
+    try:
+        apply.upgrade_instrument(
+            suite,
+            spec.isin,
+            admin,
+            source="tests/fixtures/upgrades/incompatible/RulesHoldingCapRetyped.sol",
+            contract="RulesHoldingCapRetyped",
+        )
+    except UserError as refused:
+        console.print(f"[yellow]✗[/yellow] an implementation that retypes a field: {refused}")
+    result = apply.upgrade_instrument(
+        suite,
+        spec.isin,
+        admin,
+        source="tests/fixtures/upgrades/SecurityTokenV2.sol",
+        contract="SecurityTokenV2",
+        log=console.print,
+    )
+    done(f"{spec.isin} now runs {result.contract} v{result.version} at {result.implementation}")
+    views.show_holders(suite, token)  # the same holders, the same balances

@@ -1,7 +1,9 @@
 """Deploy the suite to any ape network: `ape run deploy [--network ...] [--account ...]`.
 
-Every step is recorded in deployments/<chain id>.json as soon as it is mined; running the
-command again deploys only what is missing.
+Every step is journaled in deployments/<chain id>.json: an intent (deployer, nonce, expected
+address, transaction) before it is sent, the contract as soon as it is mined. Running the command
+again after any interruption deploys only what is missing, adopting a contract whose deployment
+was mined but not recorded. `--dry-run` prints the plan and what is already done.
 """
 
 from __future__ import annotations
@@ -13,22 +15,32 @@ from securities_rails.chain.deploy import STEPS, SuiteRoles, deploy_suite, load_
 from securities_rails.console import console, done, table
 from securities_rails.identifiers import parse_address
 
+HELP = (
+    "Deploy (or finish deploying) the investor registry, token implementation and factory.\n\n"
+    "Each step is journaled in deployments/<chain id>.json: before a deployment is sent, an "
+    "intent (step, deployer, nonce, expected CREATE address, transaction hash); once mined, the "
+    "contract. Run again after any interruption (the process killed, the node down), it deploys "
+    "only what is missing and adopts a contract whose deployment was mined but not recorded. "
+    "Each implementation is recorded with its storage layout, the baseline of `ape run upgrade`."
+)
 
-@click.command(cls=ConnectedProviderCommand)
+
+@click.command(cls=ConnectedProviderCommand, help=HELP)
 @account_option()
 @click.option("--admin", help="Suite admin (default: the deploying account).")
 @click.option("--registrar", help="Registry registrar (default: the deploying account).")
 @click.option("--creator", help="Who may create instruments (default: the deploying account).")
 @click.option("--upgrader", help="Who may upgrade registry and factory (default: deployer).")
-@click.option("--dry-run", is_flag=True, help="Print the plan and what is done; send nothing.")
+@click.option(
+    "--dry-run", is_flag=True, help="Print each step: done, to do or in flight; send nothing."
+)
 def cli(account, admin, registrar, creator, upgrader, dry_run):
-    """Deploy (or finish deploying) the investor registry, token implementation and factory."""
     record = load_record()
     if dry_run:
         table(
             f"Deployment plan on chain {record.chain_id}",
-            ("step", "status"),
-            [(name, "done" if ok else "to do") for name, ok in plan(record)],
+            ("step", "status", "detail"),
+            plan(record),
         )
         return
     me = account.address

@@ -15,7 +15,15 @@ from ape.cli import ConnectedProviderCommand, account_option
 from securities_rails import views
 from securities_rails.chain.deploy import Suite, load_suite
 from securities_rails.console import UserErrorGroup, done, fields, progress_bar
-from securities_rails.csvio import InvestorRow, read_amounts, read_investors
+from securities_rails.csvio import (
+    InvestorRow,
+    UpdateRow,
+    WalletRow,
+    read_amounts,
+    read_investors,
+    read_updates,
+    read_wallets,
+)
 from securities_rails.errors import UserError
 from securities_rails.identifiers import (
     category_label,
@@ -187,32 +195,63 @@ def register_investor(account, wallet, investor_id, country, category, expiry, c
 
 @cli.command("update-investor", cls=ConnectedProviderCommand)
 @account_option()
-@click.option("--investor-id", required=True)
-@click.option("--country", required=True)
-@click.option("--category", required=True)
-@click.option("--expiry", required=True)
-def update_investor(account, investor_id, country, category, expiry):
-    """Change an investor's country, category and expiry on all its wallets."""
+@click.option("--investor-id", help="The registrar's investor id.")
+@click.option("--country", help="ISO 3166 country: DE, DEU or 276.")
+@click.option("--category", help="retail, professional, institutional (or a number).")
+@click.option("--expiry", help="ISO date the eligibility expires.")
+@click.option(
+    "--csv",
+    "csv_path",
+    type=click.Path(path_type=Path),
+    help="Update many: columns investor_id,country,category,expiry.",
+)
+def update_investor(account, investor_id, country, category, expiry, csv_path):
+    """Change an investor's country, category and expiry on all its wallets (or many, CSV)."""
     suite = load_suite()
-    investors.update(
-        suite.registry,
-        account,
-        investor_id_hash(investor_id),
-        parse_country(country),
-        parse_category(category),
-        parse_date(expiry, "expiry"),
-    )
-    done(f"investor {investor_id} updated")
+    if csv_path:
+        rows = read_updates(csv_path)
+    else:
+        for name, value in (
+            ("investor-id", investor_id),
+            ("country", country),
+            ("category", category),
+            ("expiry", expiry),
+        ):
+            if not value:
+                raise UserError(name, "is required (or give --csv)")
+        rows = [
+            UpdateRow(
+                row=1,
+                investor_id=investor_id,
+                id_hash=investor_id_hash(investor_id),
+                country=parse_country(country),
+                category=parse_category(category),
+                expiry=parse_date(expiry, "expiry"),
+            )
+        ]
+    with progress_bar("updating", len(rows)) as advance:
+        landed = investors.update_many(suite.registry, account, rows, advance)
+    done(f"{len(landed)} investor(s) updated")
 
 
 @cli.command("remove-investor", cls=ConnectedProviderCommand)
 @account_option()
-@click.option("--wallet", required=True, help="The wallet to unlink (it is retired, not reused).")
-def remove_investor(account, wallet):
-    """Unlink a wallet from its investor."""
+@click.option("--wallet", help="The wallet to unlink (it is retired, not reused).")
+@click.option(
+    "--csv", "csv_path", type=click.Path(path_type=Path), help="Remove many: column wallet."
+)
+def remove_investor(account, wallet, csv_path):
+    """Unlink a wallet from its investor (or many, from a CSV file)."""
     suite = load_suite()
-    investors.remove(suite.registry, account, parse_address(wallet, "wallet"))
-    done(f"wallet {wallet} removed")
+    if csv_path:
+        rows = read_wallets(csv_path)
+    elif wallet:
+        rows = [WalletRow(row=1, wallet=parse_address(wallet, "wallet"))]
+    else:
+        raise UserError("wallet", "is required (or give --csv)")
+    with progress_bar("removing", len(rows)) as advance:
+        landed = investors.remove_many(suite.registry, account, rows, advance)
+    done(f"{len(landed)} wallet(s) removed")
 
 
 @cli.command("investor", cls=ConnectedProviderCommand)

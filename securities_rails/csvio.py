@@ -31,6 +31,8 @@ from securities_rails.identifiers import (
 
 INVESTOR_COLUMNS = ("wallet", "investor_id", "country", "category", "expiry")
 AMOUNT_COLUMNS = ("wallet", "amount")
+UPDATE_COLUMNS = ("investor_id", "country", "category", "expiry")
+WALLET_COLUMNS = ("wallet",)
 
 T = TypeVar("T")
 Record = dict[str, str]
@@ -101,6 +103,62 @@ def read_amounts(path: str | os.PathLike[str], decimals: int) -> list[AmountRow]
         return AmountRow(row, wallet, parse_amount(record["amount"], decimals, "amount"))
 
     return _read_rows(path, AMOUNT_COLUMNS, parse)
+
+
+@dataclass(frozen=True)
+class UpdateRow:
+    """New attributes for one investor (all its wallets)."""
+
+    row: int
+    investor_id: str
+    id_hash: bytes
+    country: int
+    category: int
+    expiry: int
+
+
+@dataclass(frozen=True)
+class WalletRow:
+    """One wallet (to remove)."""
+
+    row: int
+    wallet: str
+
+
+def read_updates(path: str | os.PathLike[str]) -> list[UpdateRow]:
+    """Read and check investor updates (investor_id, country, category, expiry), one each."""
+    seen: dict[bytes, int] = {}
+
+    def parse(row: int, record: Record) -> UpdateRow:
+        investor_id = record["investor_id"].strip()
+        update = UpdateRow(
+            row=row,
+            investor_id=investor_id,
+            id_hash=investor_id_hash(investor_id),
+            country=parse_country(record["country"]),
+            category=parse_category(record["category"]),
+            expiry=parse_date(record["expiry"], "expiry"),
+        )
+        first = seen.setdefault(update.id_hash, row)
+        if first != row:
+            raise UserError("investor_id", f"{investor_id} is already in row {first}")
+        return update
+
+    return _read_rows(path, UPDATE_COLUMNS, parse)
+
+
+def read_wallets(path: str | os.PathLike[str]) -> list[WalletRow]:
+    """Read and check a list of wallets (column wallet); each at most once."""
+    seen: dict[str, int] = {}
+
+    def parse(row: int, record: Record) -> WalletRow:
+        wallet = parse_address(record["wallet"], "wallet")
+        first = seen.setdefault(wallet, row)
+        if first != row:
+            raise UserError("wallet", f"{wallet} is already in row {first}")
+        return WalletRow(row, wallet)
+
+    return _read_rows(path, WALLET_COLUMNS, parse)
 
 
 # --- shared reading and checking -------------------------------------------------------

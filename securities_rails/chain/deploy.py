@@ -1,9 +1,14 @@
 """Deploy the suite (registry, token implementation, factory) and create instruments.
 
-Deployment is a fixed list of steps; each step's result is written to the deployment record as
-soon as it is mined, and a step whose contract is recorded and has code on the chain is skipped.
-So running the deployment again changes nothing already deployed, and a deployment cut short
-finishes where it stopped.
+Deployment is a fixed list of steps, each deployed through ``journal.deploy_once``: an intent
+(step, deployer, nonce, expected address, transaction) is written to the deployment record before
+the transaction is sent, and the step's result as soon as it is mined. A step recorded with code
+on the chain is skipped, and a step whose intent was mined but not recorded (the process was
+killed in between) is adopted, not deployed again. So running the deployment again changes
+nothing already deployed, and a deployment cut short at any point finishes where it stopped.
+
+Each implementation is recorded with its storage layout (``Layout.to_dict()``, under its layout
+hash), the baseline an upgrade is checked against.
 """
 
 from __future__ import annotations
@@ -12,7 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ape import chain, project
+from ape import project
+from eth_utils import keccak
 
 from securities_rails.chain.contracts import (
     chain_id,
@@ -22,11 +28,16 @@ from securities_rails.chain.contracts import (
     registry_at,
     token_at,
 )
+from securities_rails.chain.journal import Deployed, Hook, deploy_once, no_hook
 from securities_rails.chain.transact import send
-from securities_rails.deployments import DeploymentRecord
+from securities_rails.deployments import DeploymentRecord, ImplementationEntry
 from securities_rails.errors import UserError
+from securities_rails.upgrades.build import PROJECT_IMPLEMENTATIONS, project_layouts
+from securities_rails.upgrades.model import Layout
 
 Log = Callable[[str], None]
+Layouts = Callable[[], dict[str, Layout]]
+FIRST_VERSION = "1"
 
 
 @dataclass(frozen=True)
@@ -69,11 +80,6 @@ def _deployed(record: DeploymentRecord, name: str) -> str | None:
     return None
 
 
-def plan(record: DeploymentRecord) -> list[tuple[str, bool]]:
-    """Each deployment step with whether it is already done on the connected chain."""
-    return [(name, _deployed(record, name) is not None) for name in STEPS]
-
-
 STEPS = (
     "InvestorRegistry.implementation",
     "InvestorRegistry",
@@ -83,60 +89,145 @@ STEPS = (
 )
 
 
-def _deploy_contract(
-    record: DeploymentRecord, name: str, contract: Any, sender: Any, log: Log, *args: Any
-) -> str:
-    if (address := _deployed(record, name)) is not None:
-        log(f"{name}: already deployed at {address}")
-        return address
-    instance = contract.deploy(*args, sender=sender)
-    receipt = chain.get_receipt(instance.txn_hash)
-    record.set_contract(
-        name, address=instance.address, tx_hash=receipt.txn_hash, block=receipt.block_number
-    )
-    record.save()
-    log(f"{name}: deployed at {instance.address} (block {receipt.block_number})")
-    return instance.address
+def plan(record: DeploymentRecord) -> list[tuple[str, str, str]]:
+    """(step, status, detail) of each deployment step on the connected chain: done, to do, or
+    in flight (an intent was written: the re-run adopts the contract if it was mined)."""
+    rows = []
+    for name in STEPS:
+        intent = record.journal.get(name)
+        if (address := _deployed(record, name)) is not None:
+            rows.append((name, "done", address))
+        elif intent is not None:
+            state = "mined, to be recorded" if has_code(intent.address) else "not mined"
+            detail = (
+                f"nonce {intent.nonce} of {intent.deployer} -> {intent.address}, "
+                f"transaction {intent.tx_hash}"
+            )
+            rows.append((name, f"in flight ({state})", detail))
+        else:
+            rows.append((name, "to do", ""))
+    return rows
 
 
-def _deploy_proxy(
-    record: DeploymentRecord, name: str, implementation: str, init: bytes, sender: Any, log: Log
+def _implementation(
+    record: DeploymentRecord,
+    step: str,
+    name: str,
+    sender: Any,
+    layouts: Layouts,
+    log: Log,
+    hook: Hook,
 ) -> str:
-    if (address := _deployed(record, name)) is not None:
-        log(f"{name}: already deployed at {address}")
+    if (address := _deployed(record, step)) is not None:
+        log(f"{step}: already deployed at {address}")
         return address
-    proxy = project.SuiteProxy.deploy(implementation, init, sender=sender)
-    receipt = chain.get_receipt(proxy.txn_hash)
-    record.set_contract(
-        name,
-        address=proxy.address,
-        tx_hash=receipt.txn_hash,
-        block=receipt.block_number,
-        kind="proxy",
-        implementation=implementation,
-        version="1",
+    container = getattr(project, name)
+    layout = layouts()[name]  # before sending: a missing compiler stops the step here
+
+    def save(deployed: Deployed) -> None:
+        record.add_layout(layout.layout_hash, layout.to_dict())
+        record.set_contract(
+            step,
+            address=deployed.address,
+            tx_hash=deployed.tx_hash,
+            block=deployed.block,
+            version=FIRST_VERSION,
+            layout_hash=layout.layout_hash,
+        )
+        record.add_implementation(
+            deployed.address,
+            ImplementationEntry(
+                contract=name,
+                layout_hash=layout.layout_hash,
+                version=FIRST_VERSION,
+                tx_hash=deployed.tx_hash,
+                block=deployed.block,
+                source=PROJECT_IMPLEMENTATIONS[name],
+                build_hash=_build_hash(container),
+            ),
+        )
+
+    deployed = deploy_once(record, step, container, sender, save=save, log=log, hook=hook)
+    if deployed.fresh:
+        log(f"{step}: deployed at {deployed.address} (block {deployed.block})")
+    return deployed.address
+
+
+def _proxy(
+    record: DeploymentRecord,
+    step: str,
+    implementation: str,
+    init: bytes,
+    sender: Any,
+    log: Log,
+    hook: Hook,
+) -> str:
+    if (address := _deployed(record, step)) is not None:
+        log(f"{step}: already deployed at {address}")
+        return address
+    logic = record.implementation(implementation)
+
+    def save(deployed: Deployed) -> None:
+        record.set_contract(
+            step,
+            address=deployed.address,
+            tx_hash=deployed.tx_hash,
+            block=deployed.block,
+            kind="proxy",
+            implementation=implementation,
+            version=FIRST_VERSION,
+            layout_hash=logic.layout_hash if logic else None,
+        )
+
+    proxy = project.SuiteProxy
+    deployed = deploy_once(
+        record, step, proxy, sender, implementation, init, save=save, log=log, hook=hook
     )
-    record.save()
-    log(f"{name}: proxy deployed at {proxy.address} -> {implementation}")
-    return proxy.address
+    if deployed.fresh:
+        log(f"{step}: proxy deployed at {deployed.address} -> {implementation}")
+    return deployed.address
+
+
+def _build_hash(container: Any) -> str:
+    code = container.contract_type.deployment_bytecode.bytecode
+    return "0x" + keccak(hexstr=code).hex()
 
 
 def deploy_suite(
-    sender: Any, roles: SuiteRoles, record: DeploymentRecord | None = None, log: Log = _quiet
+    sender: Any,
+    roles: SuiteRoles,
+    record: DeploymentRecord | None = None,
+    log: Log = _quiet,
+    hook: Hook = no_hook,
+    layouts: Layouts = project_layouts,
 ) -> Suite:
-    """Deploy whatever of the suite is missing on the connected chain, recording every step."""
+    """Deploy whatever of the suite is missing on the connected chain, recording every step.
+
+    ``hook(step, phase)`` runs after each intent, mined transaction and recorded step;
+    ``layouts()`` gives the implementations' storage layouts (compiled from contracts/, cached).
+    """
     record = record or load_record()
-    registry_impl = _deploy_contract(record, STEPS[0], project.InvestorRegistry, sender, log)
+    cached: dict[str, Layout] = {}
+
+    def layouts_once() -> dict[str, Layout]:
+        if not cached:
+            cached.update(layouts())
+        return cached
+
+    def implementation(step: str, name: str) -> str:
+        return _implementation(record, step, name, sender, layouts_once, log, hook)
+
+    registry_impl = implementation(STEPS[0], "InvestorRegistry")
     init = project.InvestorRegistry.at(registry_impl).initialize.encode_input(
         roles.admin, roles.registrar, roles.upgrader
     )
-    registry = _deploy_proxy(record, STEPS[1], registry_impl, init, sender, log)
-    token_impl = _deploy_contract(record, STEPS[2], project.SecurityToken, sender, log)
-    factory_impl = _deploy_contract(record, STEPS[3], project.SecurityTokenFactory, sender, log)
+    registry = _proxy(record, STEPS[1], registry_impl, init, sender, log, hook)
+    token_impl = implementation(STEPS[2], "SecurityToken")
+    factory_impl = implementation(STEPS[3], "SecurityTokenFactory")
     init = project.SecurityTokenFactory.at(factory_impl).initialize.encode_input(
         roles.admin, roles.creator, roles.upgrader, token_impl, registry
     )
-    factory = _deploy_proxy(record, STEPS[4], factory_impl, init, sender, log)
+    factory = _proxy(record, STEPS[4], factory_impl, init, sender, log, hook)
     return Suite(
         registry=registry_at(registry),
         factory=factory_at(factory),
@@ -174,6 +265,8 @@ def create_instrument(
     isin_bytes = instrument[0]
     receipt = send(suite.factory.createInstrument, name, symbol, instrument, roles, sender=sender)
     address = suite.factory.tokenOf(isin_bytes)
+    implementation = suite.factory.implementation()
+    logic = suite.record.implementation(implementation)
     suite.record.add_instrument(
         isin_bytes.decode(),
         address=address,
@@ -181,6 +274,9 @@ def create_instrument(
         block=receipt.block_number,
         name=name,
         symbol=symbol,
+        implementation=implementation,
+        version=logic.version if logic else None,
+        layout_hash=logic.layout_hash if logic else None,
     )
     suite.record.save()
     return token_at(address)

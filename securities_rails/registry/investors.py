@@ -8,7 +8,7 @@ from typing import Any
 
 from securities_rails.chain.contracts import ROLES, block_height, pending_timestamp
 from securities_rails.chain.transact import send
-from securities_rails.csvio import InvestorRow
+from securities_rails.csvio import InvestorRow, UpdateRow, WalletRow
 from securities_rails.errors import UserError
 
 KINDS = ("none", "investor", "system", "retired")
@@ -140,23 +140,98 @@ def wallets_of(registry: Any, id_hash: bytes, start_block: int = 0) -> list[str]
     return sorted(current, key=lambda a: int(a, 16))
 
 
+def _landed_error(error: UserError, row: int, landed: list[int]) -> UserError:
+    done = f"rows {', '.join(map(str, landed))} landed" if landed else "no row landed"
+    return UserError(error.field, f"row {row}: {error.message} (later rows not sent; {done})")
+
+
+def _check_update(registry: Any, update: UpdateRow, now: int) -> None:
+    if registry.investor(update.id_hash)[3] == 0:
+        raise UserError("investor_id", f"unknown investor {update.investor_id}: register it first")
+    if update.expiry <= now:
+        raise UserError("expiry", "must be in the future")
+
+
+def update_many(
+    registry: Any,
+    signer: Any,
+    updates: Sequence[UpdateRow],
+    progress: Callable[[int], None] | None = None,
+) -> list[int]:
+    """Change investors' attributes on all their wallets, one transaction per investor.
+
+    Every row is checked first, so a bad file sends nothing; the row numbers that landed are
+    returned, and a refusal on-chain names them.
+    """
+    require_registrar(registry, signer)
+    now = pending_timestamp()
+    for update in updates:
+        try:
+            _check_update(registry, update, now)
+        except UserError as error:
+            raise UserError(error.field, f"row {update.row}: {error.message}") from None
+    landed: list[int] = []
+    for u in updates:
+        wallets = wallets_of(registry, u.id_hash)
+        try:
+            send(
+                registry.updateInvestor,
+                u.id_hash,
+                wallets,
+                u.country,
+                u.category,
+                u.expiry,
+                sender=signer,
+            )
+        except UserError as error:
+            raise _landed_error(error, u.row, landed) from None
+        landed.append(u.row)
+        if progress is not None:
+            progress(1)
+    return landed
+
+
 def update(
     registry: Any, signer: Any, id_hash: bytes, country: int, category: int, expiry: int
-) -> Any:
-    """Change an investor's attributes on all its wallets."""
-    require_registrar(registry, signer)
-    if registry.investor(id_hash)[3] == 0:
-        raise UserError("investor_id", "unknown investor: register it first")
-    if expiry <= pending_timestamp():
-        raise UserError("expiry", "must be in the future")
-    wallets = wallets_of(registry, id_hash)
-    return send(registry.updateInvestor, id_hash, wallets, country, category, expiry, sender=signer)
+) -> list[int]:
+    """Change one investor's attributes on all its wallets."""
+    row = UpdateRow(
+        row=1,
+        investor_id="0x" + id_hash.hex(),
+        id_hash=id_hash,
+        country=country,
+        category=category,
+        expiry=expiry,
+    )
+    return update_many(registry, signer, [row])
 
 
-def remove(registry: Any, signer: Any, wallet: str) -> Any:
-    """Unlink (retire) a wallet."""
+def remove_many(
+    registry: Any,
+    signer: Any,
+    wallets: Sequence[WalletRow],
+    progress: Callable[[int], None] | None = None,
+) -> list[int]:
+    """Unlink (retire) wallets, one transaction each, after checking every row."""
     require_registrar(registry, signer)
-    kind = KINDS[int(registry.identityOf(wallet).kind)]
-    if kind != "investor":
-        raise UserError("wallet", f"{wallet} is not a registered investor wallet ({kind})")
-    return send(registry.removeWallet, wallet, sender=signer)
+    for w in wallets:
+        kind = KINDS[int(registry.identityOf(w.wallet).kind)]
+        if kind != "investor":
+            raise UserError(
+                "wallet", f"row {w.row}: {w.wallet} is not a registered investor wallet ({kind})"
+            )
+    landed: list[int] = []
+    for w in wallets:
+        try:
+            send(registry.removeWallet, w.wallet, sender=signer)
+        except UserError as error:
+            raise _landed_error(error, w.row, landed) from None
+        landed.append(w.row)
+        if progress is not None:
+            progress(1)
+    return landed
+
+
+def remove(registry: Any, signer: Any, wallet: str) -> list[int]:
+    """Unlink (retire) one wallet."""
+    return remove_many(registry, signer, [WalletRow(row=1, wallet=wallet)])

@@ -5,7 +5,12 @@
 * ``compare``: the unsafe changes between two layouts, with a one-line diff per change;
 * ``safety``: AST checks on the new implementation (constructor, selfdestruct, delegatecall,
   initialisers, upgrade authorisation, namespace accessors);
-* ``check``: both together, as a report or an exception.
+* ``check``: both together, as a report or an exception;
+* ``build``: the above and deployment builds, cached on disk (no chain access).
+
+Two modules reach the chain (through ``securities_rails.chain``) and are not imported here:
+``apply`` (plan, check and apply an upgrade, record it; pins; baselines) and ``timelock``
+(schedule, execute and cancel upgrades through a TimelockController).
 """
 
 from securities_rails.upgrades.check import (

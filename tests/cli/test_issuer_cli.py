@@ -240,3 +240,44 @@ def test_info_shows_instrument_data_and_rules(run, token: Any):
     result = run("issuer", "info", "--isin", ISIN, account=None)
     assert result.exit_code == 0
     assert "5493001KJTIIGC8Y1R12" in result.output and "max-investors" in result.output
+
+
+def test_update_investors_from_csv_rewrites_every_wallet(
+    run, holders, registry, alice, bob, tmp_path: Path
+):
+    path = tmp_path / "updates.csv"
+    path.write_text(
+        "investor_id,country,category,expiry\nalice,AT,professional,2036-01-01\n"
+        "bob,IT,institutional,2036-01-01\n"
+    )
+    result = run("issuer", "update-investor", "--csv", str(path), account=REGISTRAR)
+    assert result.exit_code == 0, result.output
+    assert "2 investor(s) updated" in result.output
+    assert (registry.identityOf(alice).country, registry.identityOf(alice).category) == (40, 2)
+    assert (registry.identityOf(bob).country, registry.identityOf(bob).category) == (380, 3)
+
+
+def test_an_update_file_with_an_unknown_investor_sends_nothing(
+    run, holders, registry, alice, tmp_path: Path, chain
+):
+    path = tmp_path / "updates.csv"
+    path.write_text(
+        "investor_id,country,category,expiry\nalice,AT,retail,2036-01-01\n"
+        "nobody,IT,retail,2036-01-01\n"
+    )
+    height = chain.blocks.height
+    result = run("issuer", "update-investor", "--csv", str(path), account=REGISTRAR)
+    assert result.exit_code == 1
+    assert "row 2" in result.output and "unknown investor nobody" in result.output
+    assert chain.blocks.height == height
+    assert registry.identityOf(alice).country == 276
+
+
+def test_remove_investors_from_csv_retires_the_wallets(
+    run, holders, registry, alice, carol, tmp_path: Path
+):
+    path = tmp_path / "wallets.csv"
+    path.write_text(f"wallet\n{alice.address}\n{carol.address}\n")
+    result = run("issuer", "remove-investor", "--csv", str(path), account=REGISTRAR)
+    assert result.exit_code == 0, result.output
+    assert [int(registry.identityOf(w).kind) for w in (alice, carol)] == [3, 3]  # retired
