@@ -33,9 +33,9 @@ from eth_utils import to_checksum_address  # noqa: E402
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
-from securities_rails.chain.deploy import SuiteRoles, create_instrument, deploy_suite  # noqa: E402
 from securities_rails.deployments import DeploymentRecord  # noqa: E402
 from securities_rails.identifiers import investor_id_hash  # noqa: E402
+from securities_rails.suite import SuiteRoles, create_instrument, deploy_suite  # noqa: E402
 
 ISIN = "US0378331005"
 LEI = "5493001KJTIIGC8Y1R12"

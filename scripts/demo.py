@@ -14,13 +14,13 @@ from ape.cli import ConnectedProviderCommand
 
 from securities_rails import views
 from securities_rails.chain.contracts import pending_timestamp
-from securities_rails.chain.deploy import SuiteRoles, deploy_suite, load_record
 from securities_rails.console import console, done
 from securities_rails.csvio import InvestorRow
 from securities_rails.errors import UserError
 from securities_rails.identifiers import investor_id_hash, parse_country
 from securities_rails.registry import investors
 from securities_rails.rules.catalogue import rule_index
+from securities_rails.suite import SuiteRoles, deploy_suite, load_record
 from securities_rails.token import instruments, operations
 from securities_rails.upgrades import apply
 

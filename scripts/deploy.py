@@ -11,9 +11,9 @@ from __future__ import annotations
 import click
 from ape.cli import ConnectedProviderCommand, account_option
 
-from securities_rails.chain.deploy import STEPS, SuiteRoles, deploy_suite, load_record, plan
 from securities_rails.console import console, done, table
 from securities_rails.identifiers import parse_address
+from securities_rails.suite import STEPS, SuiteRoles, deploy_suite, load_record, plan
 
 HELP = (
     "Deploy (or finish deploying) the investor registry, token implementation and factory.\n\n"

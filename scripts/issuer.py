@@ -13,7 +13,6 @@ import click
 from ape.cli import ConnectedProviderCommand, account_option
 
 from securities_rails import views
-from securities_rails.chain.deploy import Suite, load_suite
 from securities_rails.console import UserErrorGroup, done, fields, progress_bar
 from securities_rails.csvio import (
     InvestorRow,
@@ -39,6 +38,7 @@ from securities_rails.identifiers import (
 )
 from securities_rails.registry import investors
 from securities_rails.rules.catalogue import RULES, parse_value, rule_index
+from securities_rails.suite import Suite, load_suite
 from securities_rails.token import instruments, operations
 
 isin_option = click.option("--isin", required=True, help="ISIN of the instrument.")
@@ -337,6 +337,18 @@ def transfer(account, isin, to, amount):
 # ---------------------------------------------------------------- enforcement
 
 
+def _set_freeze(account, isin: str, wallet: str, amount: str | None, frozen: bool) -> None:
+    _, token = _token(isin)
+    address = parse_address(wallet, "wallet")
+    verb = "froze" if frozen else "unfroze"
+    if amount:
+        operations.freeze_amount(token, account, address, _amount(token, amount), frozen)
+        done(f"{verb} {amount} of {wallet}")
+    else:
+        operations.set_frozen(token, account, address, frozen)
+        done(f"{verb} {wallet}")
+
+
 @cli.command(cls=ConnectedProviderCommand)
 @account_option()
 @isin_option
@@ -344,14 +356,7 @@ def transfer(account, isin, to, amount):
 @click.option("--amount", help="Freeze only this amount (default: the whole address).")
 def freeze(account, isin, wallet, amount):
     """Freeze a whole address, or an amount of its balance."""
-    _, token = _token(isin)
-    address = parse_address(wallet, "wallet")
-    if amount:
-        operations.freeze_amount(token, account, address, _amount(token, amount), True)
-        done(f"froze {amount} of {wallet}")
-    else:
-        operations.set_frozen(token, account, address, True)
-        done(f"froze {wallet}")
+    _set_freeze(account, isin, wallet, amount, True)
 
 
 @cli.command(cls=ConnectedProviderCommand)
@@ -361,14 +366,7 @@ def freeze(account, isin, wallet, amount):
 @click.option("--amount", help="Unfreeze only this amount (default: the whole address).")
 def unfreeze(account, isin, wallet, amount):
     """Unfreeze a whole address, or an amount of its balance."""
-    _, token = _token(isin)
-    address = parse_address(wallet, "wallet")
-    if amount:
-        operations.freeze_amount(token, account, address, _amount(token, amount), False)
-        done(f"unfroze {amount} of {wallet}")
-    else:
-        operations.set_frozen(token, account, address, False)
-        done(f"unfroze {wallet}")
+    _set_freeze(account, isin, wallet, amount, False)
 
 
 @cli.command("force-transfer", cls=ConnectedProviderCommand)

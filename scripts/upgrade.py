@@ -25,10 +25,10 @@ from typing import Any
 import click
 from ape.cli import ConnectedProviderCommand, account_option
 
-from securities_rails.chain.deploy import load_suite
 from securities_rails.console import UserErrorGroup, console, done, table
 from securities_rails.errors import UserError
 from securities_rails.identifiers import parse_address
+from securities_rails.suite import load_suite
 from securities_rails.upgrades import apply, timelock
 from securities_rails.upgrades.apply import UpgradePlan, UpgradeResult
 

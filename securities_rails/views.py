@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from securities_rails.chain.deploy import Suite
 from securities_rails.console import fields, table
 from securities_rails.identifiers import category_label, country_label, format_amount
 from securities_rails.rules.catalogue import rules_of
+from securities_rails.suite import Suite
 from securities_rails.token import captable, instruments
 
 

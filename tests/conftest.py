@@ -16,14 +16,14 @@ import pytest
 from hypothesis import HealthCheck, settings
 from suite_data import FRANCE, GERMANY, USA, YEAR, instrument_data
 
-from securities_rails.chain.deploy import (
+from securities_rails.identifiers import investor_id_hash
+from securities_rails.suite import (
     Suite,
     SuiteRoles,
     create_instrument,
     deploy_suite,
     load_record,
 )
-from securities_rails.identifiers import investor_id_hash
 
 # ape-foundry prints a call trace for every revert, and building it derives the ten test
 # accounts from the mnemonic again each time (about 0.5 s per expected revert). The derivation is

@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from securities_rails.chain.contracts import CREATOR_ROLE, token_at
-from securities_rails.chain.deploy import Suite, create_instrument
 from securities_rails.deployments import InstrumentEntry
 from securities_rails.errors import UserError
 from securities_rails.identifiers import (
@@ -21,6 +20,7 @@ from securities_rails.identifiers import (
     parse_lei,
     parse_nominal,
 )
+from securities_rails.suite import Suite, create_instrument
 
 ROLE_ORDER = ("admin", "issuer", "registrar", "enforcer", "pauser", "upgrader")
 

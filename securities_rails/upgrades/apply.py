@@ -30,7 +30,6 @@ from pathlib import Path
 from typing import Any, Literal
 
 from securities_rails.chain.contracts import ADMIN_ROLE, has_code
-from securities_rails.chain.deploy import Suite
 from securities_rails.chain.journal import Deployed, Hook, deploy_once, no_hook
 from securities_rails.chain.proxies import (
     UPGRADER_ROLE,
@@ -44,6 +43,7 @@ from securities_rails.chain.transact import send
 from securities_rails.deployments import DeploymentRecord, ImplementationEntry, UpgradeEntry
 from securities_rails.errors import UserError
 from securities_rails.identifiers import parse_isin
+from securities_rails.suite import Suite, record_implementation
 from securities_rails.upgrades.build import (
     PROJECT_IMPLEMENTATIONS,
     Artifact,
@@ -538,26 +538,15 @@ def deploy_implementation(
     step = f"{candidate.contract}@{artifact.build_hash[2:14]}"
 
     def save(deployed: Deployed) -> None:
-        record.add_layout(layout.layout_hash, layout.to_dict())
-        record.set_contract(
+        record_implementation(
+            record,
             step,
-            address=deployed.address,
-            tx_hash=deployed.tx_hash,
-            block=deployed.block,
+            deployed,
+            contract=candidate.contract,
+            layout=layout,
             version=version,
-            layout_hash=layout.layout_hash,
-        )
-        record.add_implementation(
-            deployed.address,
-            ImplementationEntry(
-                contract=candidate.contract,
-                layout_hash=layout.layout_hash,
-                version=version,
-                tx_hash=deployed.tx_hash,
-                block=deployed.block,
-                source=candidate.source,
-                build_hash=artifact.build_hash,
-            ),
+            source=candidate.source,
+            build_hash=artifact.build_hash,
         )
 
     deployable = container(candidate.contract, artifact.abi, artifact.bytecode)

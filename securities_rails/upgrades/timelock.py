@@ -23,7 +23,6 @@ from typing import Any
 from eth_utils import keccak, to_checksum_address
 
 from securities_rails.chain.contracts import ADMIN_ROLE, block_height, has_code, pending_timestamp
-from securities_rails.chain.deploy import Suite
 from securities_rails.chain.journal import Deployed, Hook, deploy_once, no_hook
 from securities_rails.chain.proxies import (
     CANCELLER_ROLE,
@@ -44,6 +43,7 @@ from securities_rails.deployments import (
     UpgradeEntry,
 )
 from securities_rails.errors import UserError
+from securities_rails.suite import Suite
 from securities_rails.upgrades.apply import (
     FACTORY_SUBJECT,
     UpgradePlan,

@@ -23,9 +23,9 @@ import pytest
 from unit.upgrades.cases import INCOMPATIBLE, UNSAFE
 from unit.upgrades.world import ISIN_A, ISIN_B, World, build_world
 
-from securities_rails.chain.deploy import load_record
 from securities_rails.chain.proxies import implementation_of
 from securities_rails.deployments import ENV_VAR, DeploymentRecord
+from securities_rails.suite import load_record
 from securities_rails.upgrades.build import build_all, inspect_all
 
 GOV, OUTSIDER = 0, 9

@@ -20,11 +20,11 @@ from click.testing import CliRunner, Result
 
 from securities_rails.chain import journal
 from securities_rails.chain.contracts import ADMIN_ROLE, ROLES, has_code
-from securities_rails.chain.deploy import STEPS, SuiteRoles, deploy_suite, load_record
 from securities_rails.chain.journal import create_address, nonce_of
 from securities_rails.chain.proxies import implementation_of
 from securities_rails.deployments import ENV_VAR, DeploymentRecord
 from securities_rails.errors import UserError
+from securities_rails.suite import STEPS, SuiteRoles, deploy_suite, load_record
 
 PHASES = ("intent", "mined", "recorded")
 IMPLEMENTATIONS = {

@@ -19,8 +19,8 @@ import pytest
 from unit.upgrades.cases import LAYOUT_CONTRACTS, ROOT, SOURCES
 from unit.upgrades.world import World, build_world
 
-from securities_rails.chain.deploy import load_record
 from securities_rails.deployments import DeploymentRecord
+from securities_rails.suite import load_record
 from securities_rails.upgrades import (
     Compilation,
     Layout,

@@ -22,10 +22,10 @@ from ape import project
 from eth_utils import keccak, to_checksum_address
 
 from securities_rails.chain.contracts import CREATOR_ROLE, ROLES
-from securities_rails.chain.deploy import Suite, SuiteRoles, create_instrument, deploy_suite
 from securities_rails.chain.proxies import instance
 from securities_rails.deployments import DeploymentRecord
 from securities_rails.identifiers import investor_id_hash
+from securities_rails.suite import Suite, SuiteRoles, create_instrument, deploy_suite
 
 ISIN_A = "US0378331005"
 ISIN_B = "DE000BAY0017"

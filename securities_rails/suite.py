@@ -125,26 +125,15 @@ def _implementation(
     layout = layouts()[name]  # before sending: a missing compiler stops the step here
 
     def save(deployed: Deployed) -> None:
-        record.add_layout(layout.layout_hash, layout.to_dict())
-        record.set_contract(
+        record_implementation(
+            record,
             step,
-            address=deployed.address,
-            tx_hash=deployed.tx_hash,
-            block=deployed.block,
+            deployed,
+            contract=name,
+            layout=layout,
             version=FIRST_VERSION,
-            layout_hash=layout.layout_hash,
-        )
-        record.add_implementation(
-            deployed.address,
-            ImplementationEntry(
-                contract=name,
-                layout_hash=layout.layout_hash,
-                version=FIRST_VERSION,
-                tx_hash=deployed.tx_hash,
-                block=deployed.block,
-                source=PROJECT_IMPLEMENTATIONS[name],
-                build_hash=_build_hash(container),
-            ),
+            source=PROJECT_IMPLEMENTATIONS[name],
+            build_hash=_build_hash(container),
         )
 
     deployed = deploy_once(record, step, container, sender, save=save, log=log, hook=hook)
@@ -186,6 +175,41 @@ def _proxy(
     if deployed.fresh:
         log(f"{step}: proxy deployed at {deployed.address} -> {implementation}")
     return deployed.address
+
+
+def record_implementation(
+    record: DeploymentRecord,
+    step: str,
+    deployed: Deployed,
+    *,
+    contract: str,
+    layout: Layout,
+    version: str | None,
+    source: str,
+    build_hash: str,
+) -> None:
+    """Record a mined implementation: its layout, its step entry and its implementation entry."""
+    record.add_layout(layout.layout_hash, layout.to_dict())
+    record.set_contract(
+        step,
+        address=deployed.address,
+        tx_hash=deployed.tx_hash,
+        block=deployed.block,
+        version=version,
+        layout_hash=layout.layout_hash,
+    )
+    record.add_implementation(
+        deployed.address,
+        ImplementationEntry(
+            contract=contract,
+            layout_hash=layout.layout_hash,
+            version=version,
+            tx_hash=deployed.tx_hash,
+            block=deployed.block,
+            source=source,
+            build_hash=build_hash,
+        ),
+    )
 
 
 def _build_hash(container: Any) -> str:
