@@ -49,6 +49,13 @@ def _token(isin: str) -> tuple[Suite, object]:
     return suite, instruments.token_for(suite, isin)
 
 
+def _require(**values: str | None) -> None:
+    """Without --csv, each of these options is required (option name with - for _)."""
+    for name, value in values.items():
+        if not value:
+            raise UserError(name.replace("_", "-"), "is required (or give --csv)")
+
+
 def _amount(token: object, value: str, field: str = "amount") -> int:
     return parse_amount(value, int(token.decimals()), field)
 
@@ -169,14 +176,7 @@ def register_investor(account, wallet, investor_id, country, category, expiry, c
     if csv_path:
         rows = read_investors(csv_path)
     else:
-        for name, value in (
-            ("wallet", wallet),
-            ("investor-id", investor_id),
-            ("country", country),
-            ("expiry", expiry),
-        ):
-            if not value:
-                raise UserError(name, "is required (or give --csv)")
+        _require(wallet=wallet, investor_id=investor_id, country=country, expiry=expiry)
         rows = [
             InvestorRow(
                 row=1,
@@ -211,14 +211,7 @@ def update_investor(account, investor_id, country, category, expiry, csv_path):
     if csv_path:
         rows = read_updates(csv_path)
     else:
-        for name, value in (
-            ("investor-id", investor_id),
-            ("country", country),
-            ("category", category),
-            ("expiry", expiry),
-        ):
-            if not value:
-                raise UserError(name, "is required (or give --csv)")
+        _require(investor_id=investor_id, country=country, category=category, expiry=expiry)
         rows = [
             UpdateRow(
                 row=1,
@@ -245,10 +238,9 @@ def remove_investor(account, wallet, csv_path):
     suite = load_suite()
     if csv_path:
         rows = read_wallets(csv_path)
-    elif wallet:
-        rows = [WalletRow(row=1, wallet=parse_address(wallet, "wallet"))]
     else:
-        raise UserError("wallet", "is required (or give --csv)")
+        _require(wallet=wallet)
+        rows = [WalletRow(row=1, wallet=parse_address(wallet, "wallet"))]
     with progress_bar("removing", len(rows)) as advance:
         landed = investors.remove_many(suite.registry, account, rows, advance)
     done(f"{len(landed)} wallet(s) removed")
@@ -292,8 +284,7 @@ def mint(account, isin, to, amount, csv_path):
             landed = operations.batch_mint(token, account, rows, advance)
         done(f"{len(landed)} row(s) minted")
         return
-    if not to or not amount:
-        raise UserError("to" if not to else "amount", "is required (or give --csv)")
+    _require(to=to, amount=amount)
     units = _amount(token, amount)
     operations.mint(token, account, parse_address(to, "to"), units)
     done(f"minted {amount} {isin} to {to}")
@@ -316,8 +307,7 @@ def burn(account, isin, from_, amount, csv_path):
             landed = operations.batch_burn(token, account, rows, advance)
         done(f"{len(landed)} row(s) burned")
         return
-    if not from_ or not amount:
-        raise UserError("wallet" if not from_ else "amount", "is required (or give --csv)")
+    _require(wallet=from_, amount=amount)
     operations.burn(token, account, parse_address(from_, "wallet"), _amount(token, amount))
     done(f"burned {amount} {isin} from {from_}")
 

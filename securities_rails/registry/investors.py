@@ -6,6 +6,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from securities_rails.batches import send_in_chunks
 from securities_rails.chain.contracts import ROLES, block_height, pending_timestamp
 from securities_rails.chain.transact import send
 from securities_rails.csvio import InvestorRow, UpdateRow, WalletRow
@@ -88,41 +89,31 @@ def register(
     """
     require_registrar(registry, signer)
     check_rows(registry, rows)
-    landed: list[int] = []
-    for start in range(0, len(rows), CHUNK):
-        chunk = rows[start : start + CHUNK]
-        try:
-            if len(chunk) == 1:
-                r = chunk[0]
-                send(
-                    registry.registerInvestor,
-                    r.wallet,
-                    r.id_hash,
-                    r.country,
-                    r.category,
-                    r.expiry,
-                    sender=signer,
-                )
-            else:
-                send(
-                    registry.registerInvestors,
-                    [r.wallet for r in chunk],
-                    [r.id_hash for r in chunk],
-                    [r.country for r in chunk],
-                    [r.category for r in chunk],
-                    [r.expiry for r in chunk],
-                    sender=signer,
-                )
-        except UserError as error:
-            done = f"rows {landed[0]}-{landed[-1]} landed" if landed else "no row landed"
-            raise UserError(
-                error.field,
-                f"{error.message} (rows {chunk[0].row}-{chunk[-1].row} refused; {done})",
-            ) from None
-        landed.extend(r.row for r in chunk)
-        if progress is not None:
-            progress(len(chunk))
-    return landed
+
+    def send_chunk(chunk: Sequence[InvestorRow]) -> None:
+        if len(chunk) == 1:
+            r = chunk[0]
+            send(
+                registry.registerInvestor,
+                r.wallet,
+                r.id_hash,
+                r.country,
+                r.category,
+                r.expiry,
+                sender=signer,
+            )
+        else:
+            send(
+                registry.registerInvestors,
+                [r.wallet for r in chunk],
+                [r.id_hash for r in chunk],
+                [r.country for r in chunk],
+                [r.category for r in chunk],
+                [r.expiry for r in chunk],
+                sender=signer,
+            )
+
+    return send_in_chunks(rows, CHUNK, send_chunk, progress)
 
 
 def wallets_of(registry: Any, id_hash: bytes, start_block: int = 0) -> list[str]:
@@ -138,11 +129,6 @@ def wallets_of(registry: Any, id_hash: bytes, start_block: int = 0) -> list[str]
         candidates.add(log.newWallet)
     current = [w for w in candidates if KINDS[int(registry.identityOf(w).kind)] == "investor"]
     return sorted(current, key=lambda a: int(a, 16))
-
-
-def _landed_error(error: UserError, row: int, landed: list[int]) -> UserError:
-    done = f"rows {', '.join(map(str, landed))} landed" if landed else "no row landed"
-    return UserError(error.field, f"row {row}: {error.message} (later rows not sent; {done})")
 
 
 def _check_update(registry: Any, update: UpdateRow, now: int) -> None:
@@ -170,40 +156,21 @@ def update_many(
             _check_update(registry, update, now)
         except UserError as error:
             raise UserError(error.field, f"row {update.row}: {error.message}") from None
-    landed: list[int] = []
-    for u in updates:
+
+    def send_update(chunk: Sequence[UpdateRow]) -> None:
+        u = chunk[0]
         wallets = wallets_of(registry, u.id_hash)
-        try:
-            send(
-                registry.updateInvestor,
-                u.id_hash,
-                wallets,
-                u.country,
-                u.category,
-                u.expiry,
-                sender=signer,
-            )
-        except UserError as error:
-            raise _landed_error(error, u.row, landed) from None
-        landed.append(u.row)
-        if progress is not None:
-            progress(1)
-    return landed
+        send(
+            registry.updateInvestor,
+            u.id_hash,
+            wallets,
+            u.country,
+            u.category,
+            u.expiry,
+            sender=signer,
+        )
 
-
-def update(
-    registry: Any, signer: Any, id_hash: bytes, country: int, category: int, expiry: int
-) -> list[int]:
-    """Change one investor's attributes on all its wallets."""
-    row = UpdateRow(
-        row=1,
-        investor_id="0x" + id_hash.hex(),
-        id_hash=id_hash,
-        country=country,
-        category=category,
-        expiry=expiry,
-    )
-    return update_many(registry, signer, [row])
+    return send_in_chunks(updates, 1, send_update, progress)
 
 
 def remove_many(
@@ -220,18 +187,8 @@ def remove_many(
             raise UserError(
                 "wallet", f"row {w.row}: {w.wallet} is not a registered investor wallet ({kind})"
             )
-    landed: list[int] = []
-    for w in wallets:
-        try:
-            send(registry.removeWallet, w.wallet, sender=signer)
-        except UserError as error:
-            raise _landed_error(error, w.row, landed) from None
-        landed.append(w.row)
-        if progress is not None:
-            progress(1)
-    return landed
 
+    def send_removal(chunk: Sequence[WalletRow]) -> None:
+        send(registry.removeWallet, chunk[0].wallet, sender=signer)
 
-def remove(registry: Any, signer: Any, wallet: str) -> list[int]:
-    """Unlink (retire) one wallet."""
-    return remove_many(registry, signer, [WalletRow(row=1, wallet=wallet)])
+    return send_in_chunks(wallets, 1, send_removal, progress)

@@ -11,7 +11,8 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from securities_rails.chain.contracts import ROLES
+from securities_rails.batches import send_in_chunks
+from securities_rails.chain.contracts import ROLES, registry_at
 from securities_rails.chain.transact import send
 from securities_rails.csvio import AmountRow
 from securities_rails.errors import UserError
@@ -63,22 +64,10 @@ def burn(token: Any, signer: Any, wallet: str, amount: int) -> Any:
 def _send_chunks(
     rows: Sequence[AmountRow], method: Any, signer: Any, progress: Progress
 ) -> list[int]:
-    landed: list[int] = []
-    for start in range(0, len(rows), CHUNK):
-        chunk = rows[start : start + CHUNK]
-        try:
-            send(method, [r.wallet for r in chunk], [r.amount for r in chunk], sender=signer)
-        except UserError as error:
-            done = f"rows {landed[0]}-{landed[-1]} landed" if landed else "no row landed"
-            raise UserError(
-                error.field,
-                f"{error.message} (rows {chunk[0].row}-{chunk[-1].row} "
-                f"refused, later rows not sent; {done})",
-            ) from None
-        landed.extend(r.row for r in chunk)
-        if progress is not None:
-            progress(len(chunk))
-    return landed
+    def send_chunk(chunk: Sequence[AmountRow]) -> None:
+        send(method, [r.wallet for r in chunk], [r.amount for r in chunk], sender=signer)
+
+    return send_in_chunks(rows, CHUNK, send_chunk, progress)
 
 
 def batch_mint(
@@ -136,8 +125,6 @@ def forced_transfer(token: Any, signer: Any, source: str, to: str, amount: int, 
 
 def token_registry(token: Any) -> Any:
     """The registry an instrument reads."""
-    from securities_rails.chain.contracts import registry_at
-
     return registry_at(token.registry())
 
 

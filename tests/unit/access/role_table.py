@@ -22,6 +22,19 @@ PUBLIC: dict[str, str] = {
     "renounceRole": "an account gives up its own role (must confirm its own address)",
 }
 
+# Role administration, admin handover (AccessControlDefaultAdminRules) and UUPS upgrades: the
+# same guards on every contract of the suite.
+GOVERNANCE: dict[str, str] = {
+    "grantRole": ADMIN,
+    "revokeRole": ADMIN,
+    "beginDefaultAdminTransfer": ADMIN,
+    "cancelDefaultAdminTransfer": ADMIN,
+    "changeDefaultAdminDelay": ADMIN,
+    "rollbackDefaultAdminDelay": ADMIN,
+    "acceptDefaultAdminTransfer": PENDING_ADMIN,
+    "upgradeToAndCall": UPGRADER,
+}
+
 GUARDS: dict[str, dict[str, str]] = {
     "SecurityToken": {
         "mint": ISSUER,
@@ -40,14 +53,7 @@ GUARDS: dict[str, dict[str, str]] = {
         "setRule": ADMIN,
         "removeRule": ADMIN,
         "setCountries": ADMIN,
-        "grantRole": ADMIN,
-        "revokeRole": ADMIN,
-        "beginDefaultAdminTransfer": ADMIN,
-        "cancelDefaultAdminTransfer": ADMIN,
-        "changeDefaultAdminDelay": ADMIN,
-        "rollbackDefaultAdminDelay": ADMIN,
-        "acceptDefaultAdminTransfer": PENDING_ADMIN,
-        "upgradeToAndCall": UPGRADER,
+        **GOVERNANCE,
     },
     "InvestorRegistry": {
         "registerInvestor": REGISTRAR,
@@ -58,26 +64,12 @@ GUARDS: dict[str, dict[str, str]] = {
         "registerSystemAccount": REGISTRAR,
         "removeSystemAccount": REGISTRAR,
         "defineCategory": ADMIN,
-        "grantRole": ADMIN,
-        "revokeRole": ADMIN,
-        "beginDefaultAdminTransfer": ADMIN,
-        "cancelDefaultAdminTransfer": ADMIN,
-        "changeDefaultAdminDelay": ADMIN,
-        "rollbackDefaultAdminDelay": ADMIN,
-        "acceptDefaultAdminTransfer": PENDING_ADMIN,
-        "upgradeToAndCall": UPGRADER,
+        **GOVERNANCE,
     },
     "SecurityTokenFactory": {
         "createInstrument": CREATOR,
         "setImplementation": ADMIN,
-        "grantRole": ADMIN,
-        "revokeRole": ADMIN,
-        "beginDefaultAdminTransfer": ADMIN,
-        "cancelDefaultAdminTransfer": ADMIN,
-        "changeDefaultAdminDelay": ADMIN,
-        "rollbackDefaultAdminDelay": ADMIN,
-        "acceptDefaultAdminTransfer": PENDING_ADMIN,
-        "upgradeToAndCall": UPGRADER,
+        **GOVERNANCE,
     },
 }
 
