@@ -73,7 +73,7 @@ def load_record(directory: str | None = None) -> DeploymentRecord:
     return record
 
 
-def _deployed(record: DeploymentRecord, name: str) -> str | None:
+def deployed_address(record: DeploymentRecord, name: str) -> str | None:
     entry = record.contracts.get(name)
     if entry is not None and has_code(entry.address):
         return entry.address
@@ -95,7 +95,7 @@ def plan(record: DeploymentRecord) -> list[tuple[str, str, str]]:
     rows = []
     for name in STEPS:
         intent = record.journal.get(name)
-        if (address := _deployed(record, name)) is not None:
+        if (address := deployed_address(record, name)) is not None:
             rows.append((name, "done", address))
         elif intent is not None:
             state = "mined, to be recorded" if has_code(intent.address) else "not mined"
@@ -109,7 +109,7 @@ def plan(record: DeploymentRecord) -> list[tuple[str, str, str]]:
     return rows
 
 
-def _implementation(
+def implementation_step(
     record: DeploymentRecord,
     step: str,
     name: str,
@@ -118,7 +118,8 @@ def _implementation(
     log: Log,
     hook: Hook,
 ) -> str:
-    if (address := _deployed(record, step)) is not None:
+    """Deploy implementation `name` for `step` unless recorded, with its storage layout."""
+    if (address := deployed_address(record, step)) is not None:
         log(f"{step}: already deployed at {address}")
         return address
     container = getattr(project, name)
@@ -142,7 +143,7 @@ def _implementation(
     return deployed.address
 
 
-def _proxy(
+def proxy_step(
     record: DeploymentRecord,
     step: str,
     implementation: str,
@@ -151,7 +152,8 @@ def _proxy(
     log: Log,
     hook: Hook,
 ) -> str:
-    if (address := _deployed(record, step)) is not None:
+    """Deploy a SuiteProxy for `step` over `implementation`, initialised with `init`."""
+    if (address := deployed_address(record, step)) is not None:
         log(f"{step}: already deployed at {address}")
         return address
     logic = record.implementation(implementation)
@@ -239,19 +241,19 @@ def deploy_suite(
         return cached
 
     def implementation(step: str, name: str) -> str:
-        return _implementation(record, step, name, sender, layouts_once, log, hook)
+        return implementation_step(record, step, name, sender, layouts_once, log, hook)
 
     registry_impl = implementation(STEPS[0], "InvestorRegistry")
     init = project.InvestorRegistry.at(registry_impl).initialize.encode_input(
         roles.admin, roles.registrar, roles.upgrader
     )
-    registry = _proxy(record, STEPS[1], registry_impl, init, sender, log, hook)
+    registry = proxy_step(record, STEPS[1], registry_impl, init, sender, log, hook)
     token_impl = implementation(STEPS[2], "SecurityToken")
     factory_impl = implementation(STEPS[3], "SecurityTokenFactory")
     init = project.SecurityTokenFactory.at(factory_impl).initialize.encode_input(
         roles.admin, roles.creator, roles.upgrader, token_impl, registry
     )
-    factory = _proxy(record, STEPS[4], factory_impl, init, sender, log, hook)
+    factory = proxy_step(record, STEPS[4], factory_impl, init, sender, log, hook)
     return Suite(
         registry=registry_at(registry),
         factory=factory_at(factory),
@@ -264,7 +266,7 @@ def load_suite(record: DeploymentRecord | None = None) -> Suite:
     """The suite recorded for the connected chain; a clear error when it is not deployed."""
     record = record or load_record()
     for name in STEPS:
-        if _deployed(record, name) is None:
+        if deployed_address(record, name) is None:
             raise UserError(
                 "deployment",
                 f"{name} is not deployed on chain {record.chain_id}: run `ape run deploy` first",

@@ -8,7 +8,11 @@ from __future__ import annotations
 
 import functools
 import os
-from collections.abc import Callable
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import ape.utils.testing
@@ -16,6 +20,7 @@ import pytest
 from hypothesis import HealthCheck, settings
 from suite_data import FRANCE, GERMANY, USA, YEAR, instrument_data
 
+from securities_rails.chain.anvil import free_port
 from securities_rails.identifiers import investor_id_hash
 from securities_rails.suite import (
     Suite,
@@ -175,3 +180,92 @@ def holders(
     token.mint(alice, 1000, sender=issuer)
     token.mint(bob, 1000, sender=issuer)
     return token
+
+
+# ---------------------------------------------------------------------- two chains, one bridge
+
+
+@pytest.fixture(scope="session")
+def bridge_world(tmp_path_factory: Any) -> Iterator[Any]:
+    """Two Anvils of their own with the bridged instrument deployed (see tests/bridge_world.py);
+    stopped at the end of the session."""
+    import bridge_world as world_module
+
+    world = world_module.build(tmp_path_factory.mktemp("bridge"))
+    world.snapshot()
+    try:
+        yield world
+    finally:
+        world.home.stop()
+        world.remote.stop()
+
+
+@pytest.fixture
+def bridge(bridge_world: Any) -> Iterator[Any]:
+    """The bridge world, rolled back on both chains after the test."""
+    yield bridge_world
+    bridge_world.revert()
+
+
+# ---------------------------------------------------------------------- PostgreSQL
+
+
+PG_BIN = Path(os.environ.get("SECURITIES_RAILS_PG_BIN", "/usr/lib/postgresql/15/bin"))
+
+
+def _as_postgres(*command: str, log: Path | None = None) -> None:
+    """Run a PostgreSQL tool as the postgres user (the server refuses to run as root)."""
+    args = ["runuser", "-u", "postgres", "--", *command] if os.geteuid() == 0 else list(command)
+    result = subprocess.run(args, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        detail = log.read_text() if log is not None and log.exists() else result.stderr
+        raise RuntimeError(f"{command[0]} failed: {result.stderr}\n{detail}")
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A throwaway PostgreSQL 15 server on a Unix socket (no TCP), stopped at the end."""
+    if not (PG_BIN / "pg_ctl").exists():
+        raise RuntimeError(f"PostgreSQL binaries not found in {PG_BIN}")
+    base = Path(tempfile.mkdtemp(prefix="rails-pg-"))
+    data, log = base / "data", base / "server.log"
+    if os.geteuid() == 0:
+        shutil.chown(base, "postgres", "postgres")
+    port = free_port()
+    _as_postgres(str(PG_BIN / "initdb"), "-D", str(data), "-A", "trust", "-U", "rails")
+    options = f"-p {port} -k {base} -c listen_addresses='' -c fsync=off"
+    _as_postgres(
+        str(PG_BIN / "pg_ctl"),
+        "-D",
+        str(data),
+        "-o",
+        options,
+        "-l",
+        str(log),
+        "-w",
+        "start",
+        log=log,
+    )
+    try:
+        yield f"postgresql+psycopg://rails@/postgres?host={base}&port={port}"
+    finally:
+        _as_postgres(str(PG_BIN / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop")
+        shutil.rmtree(base, ignore_errors=True)
+
+
+_databases = iter(range(1_000_000))
+
+
+@pytest.fixture
+def postgres_database(postgres_url: str) -> str:
+    """The URL of a new, empty database on the session's PostgreSQL server."""
+    import psycopg
+
+    name = f"test_{os.getpid()}_{next(_databases)}"
+    host = postgres_url.split("host=")[1].split("&")[0]
+    port = postgres_url.split("port=")[1]
+    with psycopg.connect(
+        host=host, port=port, user="rails", dbname="postgres", autocommit=True
+    ) as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+    return postgres_url.replace("/postgres?", f"/{name}?")

@@ -48,6 +48,8 @@ PROJECT_IMPLEMENTATIONS: dict[str, str] = {  # contract -> source unit
     "InvestorRegistry": "contracts/registry/InvestorRegistry.sol",
     "SecurityToken": "contracts/token/SecurityToken.sol",
     "SecurityTokenFactory": "contracts/token/SecurityTokenFactory.sol",
+    "BridgeLock": "contracts/bridge/BridgeLock.sol",
+    "BridgeMint": "contracts/bridge/BridgeMint.sol",
 }
 # The code that turns a compile into layouts and issues: a change to it invalidates those results.
 _CHECKER_FILES = ("compiler.py", "layout.py", "model.py", "safety.py", "build.py")
