@@ -2,19 +2,36 @@
 
 Deploy the suite, create an instrument with its identifiers, register investors, switch rules on,
 mint, make a compliant transfer and refused ones (with their decoded reasons), enforce (freeze,
-forced transfer), print the cap table, then upgrade the live instrument (an incompatible version
-refused with its storage diff, a compatible one applied) with every holding intact.
+forced transfer), print the cap table, upgrade the live instrument (an incompatible version
+refused with its storage diff, a compatible one applied) with every holding intact, then bridge
+it to a second local chain (a second Anvil) and back through validators and a relayer, and
+reconcile the supply on both chains.
 """
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
+from typing import Any
+
 import click
-from ape import accounts
+from ape import accounts, networks
 from ape.cli import ConnectedProviderCommand
+from eth_account import Account
+from eth_utils import keccak
 
 from securities_rails import views
-from securities_rails.chain.contracts import pending_timestamp
-from securities_rails.console import console, done
+from securities_rails.bridge import operations as bridge_operations
+from securities_rails.bridge import status
+from securities_rails.bridge.deploy import BridgeParams, Limits, Signers, deploy_bridge
+from securities_rails.bridge.deployment import BridgeDeployment
+from securities_rails.bridge.process import endpoints_for
+from securities_rails.bridge.reconciler import read, reconcile
+from securities_rails.bridge.runner import InProcessBridge
+from securities_rails.chain.anvil import AnvilNode, free_port, mine
+from securities_rails.chain.contracts import pending_timestamp, registry_at, token_at
+from securities_rails.chain.networks import connected, rpc_url
+from securities_rails.console import console, done, table
 from securities_rails.csvio import InvestorRow
 from securities_rails.errors import UserError
 from securities_rails.identifiers import investor_id_hash, parse_country
@@ -25,6 +42,8 @@ from securities_rails.token import instruments, operations
 from securities_rails.upgrades import apply
 
 YEAR = 365 * 24 * 3600
+REMOTE_CHAIN_ID = 31338
+CONFIRMATIONS = 2
 
 
 def step(title: str) -> None:
@@ -150,3 +169,109 @@ def cli():
     )
     done(f"{spec.isin} now runs {result.contract} v{result.version} at {result.implementation}")
     views.show_holders(suite, token)  # the same holders, the same balances
+
+    remote = AnvilNode(chain_id=REMOTE_CHAIN_ID, port=free_port()).start()
+    try:
+        bridge_story(spec.isin, rpc_url(networks.provider), remote, admin, agent, alice, bob)
+    finally:
+        remote.stop()
+
+
+def bridge_story(
+    isin: str, home_url: str, remote: AnvilNode, admin: Any, agent: Any, alice: Any, bob: Any
+) -> None:
+    """Steps 10-12: bridge the instrument to a second chain and back, then reconcile."""
+    step("10. Bridge the instrument to a second chain (3-of-5 validators, rate limits on)")
+    keys = [f"0x{keccak(text=f'demo validator {n}').hex()}" for n in range(5)]
+    limits = Limits(capacity=2_000, rate=10)
+    params = BridgeParams(
+        validators=tuple(Account.from_key(key).address for key in keys),
+        threshold=3,
+        outbound=limits,
+        inbound=limits,
+        max_transfer=1_500,
+        home_confirmations=CONFIRMATIONS,
+        remote_confirmations=CONFIRMATIONS,
+        admin=admin.address,
+        guardian=admin.address,
+        compliance=agent.address,
+        upgrader=admin.address,
+    )
+    deployment = deploy_bridge(
+        isin,
+        home_url,
+        remote.url,
+        params,
+        Signers(deployer=admin, home_registrar=agent, remote_registrar=agent),
+    )
+    done(
+        f"home chain {deployment.home.chain_id}: BridgeLock {deployment.home.endpoint}, custody "
+        f"{deployment.home.custody}; remote chain {deployment.remote.chain_id}: BridgeMint "
+        f"{deployment.remote.endpoint}, mirror {deployment.remote.token} (same ISIN)"
+    )
+    with connected(remote.url):
+        mirror = token_at(deployment.remote.token)
+        registry = registry_at(mirror.registry())
+        expiry = pending_timestamp() + 2 * YEAR
+        for wallet, name, country in ((alice, "INV-ALICE", 276), (bob, "INV-BOB", 250)):
+            if investors.identity(registry, wallet.address).kind == "none":
+                registry.registerInvestor(
+                    wallet.address, investor_id_hash(name), country, 1, expiry, sender=agent
+                )
+    done("alice and bob registered on the remote chain's own registry")
+
+    step("11. Alice sends 1,000 units to the remote chain; validators attest, the relayer mints")
+    database = Path(tempfile.mkdtemp(prefix="demo-bridge-")) / "bridge.sqlite3"
+    processes = InProcessBridge.start(
+        deployment, f"sqlite:///{database}", keys[:3], accounts.test_accounts[9].private_key
+    )
+
+    def confirm() -> None:
+        mine(deployment.home.rpc, CONFIRMATIONS)
+        mine(deployment.remote.rpc, CONFIRMATIONS)
+
+    with connected(deployment.home.rpc):
+        sent = bridge_operations.send_transfer(
+            deployment, deployment.home, alice, alice.address, 1_000
+        )
+    done(f"locked in custody: transfer {sent.nonce}, message {sent.message_id[:18]}…")
+    processes.settle(confirm)
+    with connected(deployment.remote.rpc):
+        try:
+            bridge_operations.send_transfer(
+                deployment, deployment.remote, alice, bob.address, 10_000
+            )
+        except UserError as refused:
+            console.print(f"[yellow]✗[/yellow] alice tries to send 10,000 back: {refused}")
+        bridge_operations.send_transfer(deployment, deployment.remote, alice, bob.address, 400)
+    done("on the remote chain alice burns 400 to send them to bob at home")
+    processes.settle(confirm)
+    show_status(deployment, processes)
+
+    step("12. Reconcile: custody on the home chain == mirror supply + in flight")
+    endpoints = endpoints_for(deployment)
+    result = reconcile(read(endpoints["home"], endpoints["remote"]))
+    for line in result.lines():
+        console.print(line)
+    if not result.ok:
+        raise UserError("conservation", result.problem() or "broken")
+    done("supply conserved across both chains")
+
+
+def show_status(deployment: BridgeDeployment, processes: InProcessBridge) -> None:
+    rows = [
+        (
+            f"{flow.source} -> {flow.destination}",
+            flow.kind,
+            *(f"{flow.counts[c]} ({flow.units[c]} units)" for c in status.COLUMNS),
+        )
+        for flow in status.flows(deployment, processes.store)
+        if any(flow.counts.values())
+    ]
+    table(f"Bridge {deployment.isin}", ("direction", "kind", *status.COLUMNS), rows)
+    balances = []
+    for side in deployment.sides:
+        with connected(side.rpc):
+            token = token_at(side.token)
+            balances.append((side.name, side.chain_id, token.totalSupply(), token.name()))
+    table("Supply on each chain", ("chain", "id", "supply", "instrument"), balances)

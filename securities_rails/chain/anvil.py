@@ -113,3 +113,8 @@ class AnvilNode:
 
     def __exit__(self, *_: object) -> None:
         self.stop()
+
+
+def mine(url: str, blocks: int = 1) -> None:
+    """Mine `blocks` empty blocks on the Anvil at `url` (to reach a confirmation depth)."""
+    _rpc(url, "anvil_mine", [hex(blocks)])
