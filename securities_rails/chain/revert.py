@@ -36,6 +36,30 @@ _MESSAGES: dict[str, str] = {
     "DocumentNotFound": "no document named {name}",
     "RuleNotActive": "rule {rule} is not active",
     "InvalidRuleValue": "value {value} does not fit rule {rule}",
+    # The bridge endpoints (Direction: 0 outbound, 1 inbound; InboundStatus: 1 executed,
+    # 2 queued, 3 failed).
+    "InvalidAmount": "amount {amount} is not between 1 and the maximum {maximum}",
+    "UnknownPeer": "no peer endpoint is configured for chain {chainId}",
+    "DirectionIsPaused": "the bridge is paused in direction {direction} (0 out, 1 in)",
+    "WrongChain": "this is chain {expected}; the message is for chain {actual}",
+    "WrongBridge": "bridge {expected} expected, the message names {actual}",
+    "WrongInstrument": "the message is for ISIN {actual}, this endpoint carries {expected}",
+    "AlreadyProcessed": "message {id} was processed already (status {status})",
+    "NotQueued": "message {id} is not queued",
+    "NotQueuedOutbound": "transfer {nonce} is not queued for sending",
+    "UnknownOutbound": "no sent transfer {nonce} matches this refund",
+    "RateLimited": "rate limit: {amount} units asked, {available} available (direction "
+    "{direction})",
+    "InvalidSignature": "signature {index} is not a valid signature",
+    "SignersNotAscending": "signature {index} (signer {signer}) repeats or is out of order",
+    "NotValidator": "signature {index} is by {signer}, not a current validator",
+    "BelowThreshold": "{signatures} validator signatures, {threshold} needed",
+    "InvalidValidatorSet": "invalid validator set: {reason}",
+    "InvalidConfiguration": "invalid bridge configuration: {reason}",
+    "LimitRaiseNeedsGovernor": "raising a limit needs the governor (the timelock)",
+    "MaxRaiseNeedsGovernor": "raising the maximum from {current} to {requested} needs the governor",
+    "RefundNotPayable": "transfer {nonce} cannot be paid back now: {reason}",
+    "TokenPaused": "the instrument {token} is paused: delivery waits",
 }
 
 

@@ -144,7 +144,10 @@ class Errors:
         values = abi_decode(get_abi_input_types(entry), payload)
         inputs = dict(zip(names, values, strict=True))
         ape_error = CustomError(ErrorABI.model_validate(entry), inputs)
-        return RevertError(field, explain_revert(ape_error), entry["name"], inputs)
+        text = explain_revert(ape_error)
+        if not text.startswith(entry["name"]):  # a template: keep the error's name in view
+            text = f"{text} ({entry['name']})"
+        return RevertError(field, text, entry["name"], inputs)
 
     def from_exception(self, error: Exception, field: str | None) -> RevertError:
         """The RevertError for a web3 revert exception."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 # Roles as the contracts name them; "admin" is DEFAULT_ADMIN_ROLE.
 ADMIN, ISSUER, REGISTRAR, ENFORCER = "admin", "issuer", "registrar", "enforcer"
 PAUSER, UPGRADER, CREATOR = "pauser", "upgrader", "creator"
+GOVERNOR, GUARDIAN, COMPLIANCE, BRIDGE = "governor", "guardian", "compliance", "bridge"
 # Only the account an admin handover names may accept it.
 PENDING_ADMIN = "pending admin"
 
@@ -20,6 +21,11 @@ PUBLIC: dict[str, str] = {
     "approve": "the holder's own allowance",
     "initialize": "initializer: run once by the proxy's constructor; locked on implementations",
     "renounceRole": "an account gives up its own role (must confirm its own address)",
+    "send": "the holder's own units go to the bridge; the token's transfer rules decide",
+    "sendQueued": "sends a transfer already taken, once the outbound limit allows",
+    "execute": "permissionless delivery: valid only with a threshold of validator signatures",
+    "executeQueued": "delivers an attested, queued transfer once the inbound limit allows",
+    "reclaim": "permissionless refund: valid only with a threshold of validator signatures",
 }
 
 # Role administration, admin handover (AccessControlDefaultAdminRules) and UUPS upgrades: the
@@ -73,9 +79,47 @@ GUARDS: dict[str, dict[str, str]] = {
     },
 }
 
+# The two bridge endpoints share their guards (BridgeEndpoint). A guardian may also lower limits
+# and pause, the admin may also pause: an outsider is refused naming the role shown here.
+ENDPOINT: dict[str, str] = {
+    "setValidators": GOVERNOR,
+    "setPeer": GOVERNOR,
+    "setRateLimit": GOVERNOR,
+    "setMaxTransfer": GOVERNOR,
+    "pause": GUARDIAN,
+    "unpause": ADMIN,
+    "returnQueued": COMPLIANCE,
+    **GOVERNANCE,
+}
+GUARDS["BridgeLock"] = ENDPOINT
+GUARDS["BridgeMint"] = ENDPOINT
+GUARDS["BridgeCustody"] = {
+    "release": BRIDGE,
+    **{name: role for name, role in GOVERNANCE.items() if name != "upgradeToAndCall"},
+}
+
 # Public functions each contract has (subset of PUBLIC).
 PUBLIC_BY_CONTRACT: dict[str, set[str]] = {
     "SecurityToken": {"transfer", "transferFrom", "approve", "initialize", "renounceRole"},
     "InvestorRegistry": {"initialize", "renounceRole"},
     "SecurityTokenFactory": {"initialize", "renounceRole"},
+    "BridgeLock": {
+        "send",
+        "sendQueued",
+        "execute",
+        "executeQueued",
+        "reclaim",
+        "initialize",
+        "renounceRole",
+    },
+    "BridgeMint": {
+        "send",
+        "sendQueued",
+        "execute",
+        "executeQueued",
+        "reclaim",
+        "initialize",
+        "renounceRole",
+    },
+    "BridgeCustody": {"renounceRole"},
 }

@@ -1,8 +1,9 @@
 """The access-control matrix, generated from the compiled ABIs and the role table.
 
-Every state-changing external function of the token, registry and factory is either public by
-design (listed with its reason) or guarded by a role; each guard is exercised by an account that
-holds no role, and must refuse it naming exactly the role the table expects.
+Every state-changing external function of the token, registry, factory, bridge endpoints and
+bridge custody is either public by design (listed with its reason) or guarded by a role; each
+guard is exercised by an account that holds no role, and must refuse it naming exactly the role
+the table expects.
 """
 
 from __future__ import annotations
@@ -17,7 +18,27 @@ from role_table import GUARDS, PENDING_ADMIN, PUBLIC, PUBLIC_BY_CONTRACT
 
 ROLE_IDS = {"admin": b"\x00" * 32} | {
     name: keccak(text=f"{name.upper()}_ROLE")
-    for name in ("issuer", "registrar", "enforcer", "pauser", "upgrader", "creator")
+    for name in (
+        "issuer",
+        "registrar",
+        "enforcer",
+        "pauser",
+        "upgrader",
+        "creator",
+        "governor",
+        "guardian",
+        "compliance",
+        "bridge",
+    )
+}
+# The role each contract's grantRole/revokeRole is tried with (one its admin role administers).
+GRANTED = {
+    "SecurityToken": "issuer",
+    "InvestorRegistry": "registrar",
+    "SecurityTokenFactory": "creator",
+    "BridgeLock": "guardian",
+    "BridgeMint": "guardian",
+    "BridgeCustody": "bridge",
 }
 CONTRACTS = tuple(GUARDS)
 
@@ -56,12 +77,36 @@ def arguments(contract_name: str, function: str, filler: str) -> list[Any]:
     return [default_value(p.type, p.components, filler) for p in item.inputs]
 
 
+def _endpoint(name: str, admin: Any, init_args: tuple[Any, ...]) -> Any:
+    implementation = getattr(project, name).deploy(sender=admin)
+    setup = (
+        admin.address,
+        0,
+        admin.address,
+        admin.address,
+        admin.address,
+        admin.address,
+        [admin.address],
+        1,
+        (100, 1),
+        (100, 1),
+        10,
+    )
+    init = implementation.initialize.encode_input(setup, *init_args)
+    proxy = project.SuiteProxy.deploy(implementation.address, init, sender=admin)
+    return getattr(project, name).at(proxy.address)
+
+
 @pytest.fixture(scope="module")
-def deployed(suite: Any, token: Any) -> dict[str, Any]:
+def deployed(suite: Any, token: Any, admin: Any) -> dict[str, Any]:
+    custody = project.BridgeCustody.deploy(token.address, admin.address, 0, sender=admin)
     return {
         "SecurityToken": token,
         "InvestorRegistry": suite.registry,
         "SecurityTokenFactory": suite.factory,
+        "BridgeLock": _endpoint("BridgeLock", admin, (token.address, custody.address)),
+        "BridgeMint": _endpoint("BridgeMint", admin, (token.address,)),
+        "BridgeCustody": custody,
     }
 
 
@@ -83,13 +128,7 @@ def test_an_account_without_the_role_is_refused(deployed, outsider, contract_nam
     contract = deployed[contract_name]
     args = arguments(contract_name, function, outsider.address)
     if function in ("grantRole", "revokeRole"):
-        args[0] = ROLE_IDS[
-            "issuer"
-            if contract_name == "SecurityToken"
-            else "registrar"
-            if contract_name == "InvestorRegistry"
-            else "creator"
-        ]
+        args[0] = ROLE_IDS[GRANTED[contract_name]]
     with pytest.raises(ContractLogicError) as refused:
         getattr(contract, function)(*args, sender=outsider)
     error = refused.value
