@@ -6,13 +6,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from bridge_world import Harness
+from bridge_world import VALIDATORS, Harness
 from click.testing import CliRunner, Result
 from eth_account import Account
 
 from securities_rails.bridge.endpoint import Direction, InboundStatus, token_abi
 from securities_rails.bridge.operations import endpoint_at
 from securities_rails.chain.networks import connected
+from securities_rails.deployments import ENV_VAR
 
 
 @pytest.fixture
@@ -205,3 +206,37 @@ def test_validators_show_lists_both_sets(bridge_cli, harness):
     result = bridge_cli("validators", "show")
     assert result.exit_code == 0, result.output
     assert result.output.count("3 of 5") == 10
+
+
+def _deploy_args(harness: Harness, *extra: str) -> list[str]:
+    d = harness.deployment
+    args = ["deploy", "--isin", d.isin, "--home", d.home.rpc, "--remote", d.remote.rpc]
+    for validator in VALIDATORS:
+        args += ["--validator", validator]
+    return [*args, "--capacity", "500", "--rate", "5", "--max-transfer", "400", *extra]
+
+
+def test_deploy_refuses_an_impossible_threshold_before_sending(script, harness):
+    result = CliRunner().invoke(
+        script("bridge").cli,
+        [*_deploy_args(harness, "--threshold", "6"), "--account", "TEST::0"],
+        catch_exceptions=False,
+    )
+    assert result.exit_code == 1
+    assert "threshold: must be between 1 and 5, got 6" in result.output
+
+
+def test_deploy_run_again_finds_everything_deployed_and_changes_nothing(
+    script, harness, monkeypatch
+):
+    monkeypatch.setenv(ENV_VAR, str(harness.world.directory))
+    heads = (harness.home.head(), harness.remote.head())
+    result = CliRunner().invoke(
+        script("bridge").cli,
+        [*_deploy_args(harness, "--threshold", "3"), "--account", "TEST::0"],
+        catch_exceptions=False,
+    )
+    assert result.exit_code == 0, result.output
+    assert harness.deployment.home.endpoint in result.output
+    assert harness.deployment.remote.endpoint in result.output
+    assert (harness.home.head(), harness.remote.head()) == heads  # not one transaction sent
