@@ -150,7 +150,8 @@ interface IBridgeEndpoint {
     function executeQueued(Message calldata message) external;
 
     /// @notice Pay a failed outbound transfer back to its sender, on an attested `Refund` message.
-    /// Anyone may call.
+    /// Anyone may call. Refunds draw on the inbound rate limit: over it, the call reverts
+    /// `RateLimited` and the refund can be reclaimed once the bucket has refilled.
     function reclaim(Message calldata message, bytes[] calldata signatures) external;
 
     /// @notice Refuse a queued inbound transfer (compliance role): it is marked `Failed`, so its

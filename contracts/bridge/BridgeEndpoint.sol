@@ -251,7 +251,9 @@ abstract contract BridgeEndpoint is
     /// @inheritdoc IBridgeEndpoint
     /// @dev The refund is an inbound message like any other: its id is marked `Executed`, so a
     /// second `reclaim` fails with `AlreadyProcessed`, and `MessageExecuted` is emitted with
-    /// `Refunded`. Refunds use no rate limit.
+    /// `Refunded`. Refunds draw on the inbound rate limit like deliveries, so that a threshold of
+    /// stolen validator keys cannot drain custody through refunds faster than through transfers;
+    /// over the limit the call reverts `RateLimited` and the refund waits, reclaimable later.
     function reclaim(Message calldata message, bytes[] calldata signatures) external nonReentrant {
         if (message.kind != uint8(Kind.Refund)) revert WrongKind(message.kind);
         EndpointStorage storage $ = _endpoint();
@@ -281,6 +283,7 @@ abstract contract BridgeEndpoint is
         }
         (bytes1 code, bytes32 reason) = _eligibility(message.sender, message.amount);
         if (code != CODE_SUCCESS) revert RefundNotPayable(nonce, reason);
+        _consume($.inboundLimit, Direction.Inbound, message.amount);
         $.inbound[id] = InboundStatus.Executed;
         $.outboundState[nonce] = OutboundStatus.Refunded;
         $.refunded += message.amount;

@@ -399,6 +399,29 @@ contract BridgeFlowsTest is BridgeTest {
         assertEq(token.balanceOf(alice), START_BALANCE, "paid back");
     }
 
+    function test_reclaim_drawsOnTheInboundLimit_andRunsOnceItRefills() public {
+        IBridgeEndpoint.Message memory refund = _refundOf(_sendHome(alice, carol, 300));
+        bytes[] memory sigs = _attest(refund);
+        vm.startPrank(guardian); // an incident: the guardian squeezes home's inbound flow to 100
+        lock.setMaxTransfer(100);
+        lock.setRateLimit(IBridgeEndpoint.Direction.Inbound, 100, 1);
+        vm.stopPrank();
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IBridgeEndpoint.RateLimited.selector, IBridgeEndpoint.Direction.Inbound, uint256(300), uint256(100)
+            )
+        );
+        lock.reclaim(refund, sigs);
+        assertEq(token.balanceOf(alice), START_BALANCE - 300, "not paid back yet");
+        vm.prank(governor);
+        lock.setRateLimit(IBridgeEndpoint.Direction.Inbound, CAPACITY, 1); // no refill on change
+        vm.warp(block.timestamp + 200);
+        lock.reclaim(refund, sigs);
+        assertEq(token.balanceOf(alice), START_BALANCE, "paid back once the bucket refilled");
+        (, uint256 available) = lock.rateLimit(IBridgeEndpoint.Direction.Inbound);
+        assertEq(available, 0, "the refund used the inbound headroom");
+    }
+
     // ------------------------------------------------------------------ outbound rate limit
 
     function test_sendOverTheLimit_isQueuedThenSentAfterRefill() public {
