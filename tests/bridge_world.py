@@ -118,11 +118,17 @@ def _register(registry: Any, registrar: Any, wallet: Any, name: str, country: in
     )
 
 
-def build(directory: Path) -> BridgeWorld:
-    """Start both chains, deploy everything, and return the world (not yet snapshotted)."""
+def build(directory: Path, state_dir: Path | None = None) -> BridgeWorld:
+    """Start both chains, deploy everything, and return the world (not yet snapshotted).
+
+    With ``state_dir``, each node keeps its chain in a file there (``home.json``,
+    ``remote.json``), so that ``node.restart()`` (or stop, then start) brings the same chain
+    back, block hashes included."""
     admin, issuer, registrar, alice, bob, carol = (accounts.test_accounts[i] for i in range(6))
-    home = AnvilNode(chain_id=HOME_CHAIN, port=free_port()).start()
-    remote = AnvilNode(chain_id=REMOTE_CHAIN, port=free_port()).start()
+    home_state = state_dir / "home.json" if state_dir is not None else None
+    remote_state = state_dir / "remote.json" if state_dir is not None else None
+    home = AnvilNode(chain_id=HOME_CHAIN, port=free_port(), state_file=home_state).start()
+    remote = AnvilNode(chain_id=REMOTE_CHAIN, port=free_port(), state_file=remote_state).start()
     try:
         with connected(home.url):
             record = load_record(str(directory))
