@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from ape import networks
+from ape import chain, networks
 
 from securities_rails.errors import UserError
 
@@ -43,12 +43,18 @@ def connected(target: str) -> Iterator[Any]:
     finally:
         if saved is not None:
             os.environ[FOUNDRY_HOST_VAR] = saved
+    # ape caches contract types and proxy targets by address for "the" local network; two local
+    # chains share that cache, and a contract at the same address on the other chain (same
+    # deployer, same nonce) would lend its type to this one. Start and leave each chain clean.
+    chain.contracts.clear_local_caches()
     try:
         yield provider
     except BaseException as error:
+        chain.contracts.clear_local_caches()
         if not context.__exit__(type(error), error, error.__traceback__):
             raise
     else:
+        chain.contracts.clear_local_caches()
         context.__exit__(None, None, None)
 
 
