@@ -69,8 +69,9 @@ test-python: $(BUILD) ## pytest through ape, on an Anvil of its own (random port
 
 test: lint slither coverage test-python ## every test: lint, Slither, forge + coverage, pytest on Anvil
 
-bench: $(BUILD) ## gas benchmark: prints a table, writes bench/results/gas.json
+bench: $(BUILD) ## benchmarks: gas (bench/results/gas.json), then bridge throughput (bench/results/bridge.json)
 	APE_FOUNDRY_HOST=auto python bench/gas.py
+	APE_FOUNDRY_HOST=auto python bench/bridge.py
 
 FORGE := forge
 

@@ -29,10 +29,13 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from ape import accounts, chain, networks, project  # noqa: E402
-from eth_utils import to_checksum_address  # noqa: E402
+from eth_account import Account  # noqa: E402
+from eth_utils import keccak, to_checksum_address  # noqa: E402
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
+from securities_rails.bridge.messages import TRANSFER, Message, isin_bytes  # noqa: E402
+from securities_rails.chain.contracts import token_at  # noqa: E402
 from securities_rails.deployments import DeploymentRecord  # noqa: E402
 from securities_rails.identifiers import investor_id_hash  # noqa: E402
 from securities_rails.suite import SuiteRoles, create_instrument, deploy_suite  # noqa: E402
@@ -47,6 +50,20 @@ EXPIRY = 4_102_444_800
 # ITransferRules.RuleType, in declaration order.
 COUNTRY_ALLOW, COUNTRY_DENY, MAX_INVESTORS, HOLDING_CAP, LOCK_UP, MIN_TRANSFER = range(6)
 
+# The bridge, measured on this one chain: BridgeLock for one instrument (LOCK_ISIN), BridgeMint for
+# another (MINT_ISIN, standing in for a mirror), each peered with a chain that is not running
+# (PEER_CHAIN, whose endpoint is PEER_BRIDGE): inbound messages are built and signed here as that
+# peer's validators would, by 3 of 5 validator keys.
+LOCK_ISIN, MINT_ISIN = "DE0007164600", "US5949181045"
+PEER_CHAIN = 4_242
+PEER_BRIDGE = to_checksum_address("0x" + "b1" * 20)
+VALIDATOR_KEYS = tuple("0x" + keccak(text=f"gas validator {i}").hex() for i in range(5))
+THRESHOLD = 3
+# Rate limit per direction: capacity, refill per second. No refill, so that the bucket is never
+# full when measured (whether it has refilled up to its capacity depends on how many seconds
+# the run took, and changes the figure by a few gas); the cost does not depend on the values.
+LIMIT = (1_000_000, 0)
+
 # Operations in the order of the table; the first seven are the required measurements.
 OPERATIONS = (
     "erc20_transfer_baseline",
@@ -59,6 +76,9 @@ OPERATIONS = (
     "compliant_transfer_no_rules",
     "burn",
     "batch_mint_10",
+    "bridge_lock",
+    "bridge_mint",
+    "bridge_release",
 )
 
 NOTES = {
@@ -72,6 +92,9 @@ NOTES = {
     "compliant_transfer_no_rules": "identity rule only",
     "burn": "holder keeps a balance, all rules on",
     "batch_mint_10": "batchMint to 10 investors who already hold",
+    "bridge_lock": "BridgeLock.send, all rules on; CCIP one-token send ≈ 332,000",
+    "bridge_mint": "BridgeMint.execute, 3 signatures, to a holder; CCIP pool mint ≈ 105,000",
+    "bridge_release": "BridgeLock.execute, 3 signatures, custody → a holder",
 }
 
 
@@ -151,7 +174,26 @@ def measure() -> dict[str, int]:
     # Identity rule only.
     record("compliant_transfer_no_rules", token.transfer(bob, 10, sender=alice))
 
-    # Every rule type on: the recipient's country allowed and not denied, limits not reached.
+    switch_on_every_rule(token, admin)
+    if token.canTransfer(alice, bob, 10)[0] != b"\x51":
+        raise RuntimeError("the transfer to be measured would be refused")
+
+    record("compliant_transfer", token.transfer(bob, 10, sender=alice))
+    record("mint", token.mint(alice, 10, sender=issuer))
+    record("batch_mint_10", token.batchMint(batch, [10] * 10, sender=issuer))
+    record("burn", token.burn(alice, 10, sender=issuer))
+    record("forced_transfer", token.forcedTransfer(alice, bob, 10, "court order", sender=registrar))
+    # Last on this instrument: a freeze makes later transfers read the freeze records.
+    record("freeze", token.freezePartialTokens(carol, 10, sender=enforcer))
+
+    # The bridge, on two instruments of their own (nothing frozen there).
+    gas.update(measure_bridge(suite.factory, registry, token_roles))
+    return gas
+
+
+def switch_on_every_rule(token: Any, admin: Any) -> None:
+    """Every rule type on: German and French recipients allowed, US ones denied, limits far from
+    reached, a lock-up that ended yesterday, a minimum transfer of 1."""
     token.setCountries(COUNTRY_ALLOW, [GERMANY, FRANCE], True, sender=admin)
     token.setRule(COUNTRY_ALLOW, 1, sender=admin)
     token.setCountries(COUNTRY_DENY, [USA], True, sender=admin)
@@ -162,16 +204,107 @@ def measure() -> dict[str, int]:
     token.setRule(MIN_TRANSFER, 1, sender=admin)
     if not all(token.rule(rule_type)[0] for rule_type in range(6)):
         raise RuntimeError("a rule type is not active: the measurement would not be all-rules")
-    if token.canTransfer(alice, bob, 10)[0] != b"\x51":
-        raise RuntimeError("the transfer to be measured would be refused")
 
-    record("compliant_transfer", token.transfer(bob, 10, sender=alice))
-    record("mint", token.mint(alice, 10, sender=issuer))
-    record("batch_mint_10", token.batchMint(batch, [10] * 10, sender=issuer))
-    record("burn", token.burn(alice, 10, sender=issuer))
-    record("forced_transfer", token.forcedTransfer(alice, bob, 10, "court order", sender=registrar))
-    # Last: a freeze makes later transfers read the freeze records.
-    record("freeze", token.freezePartialTokens(carol, 10, sender=enforcer))
+
+def _endpoint(contract: str, init_args: tuple[Any, ...], admin: Any) -> Any:
+    """A bridge endpoint (``BridgeLock`` or ``BridgeMint``) behind a SuiteProxy, initialised with
+    its first configuration: 5 validators, threshold 3, the rate limits, peered with PEER_CHAIN."""
+    container = getattr(project, contract)
+    implementation = container.deploy(sender=admin)
+    setup = (
+        admin.address,  # admin
+        0,  # admin handover delay
+        admin.address,  # governor
+        admin.address,  # upgrader
+        admin.address,  # guardian
+        admin.address,  # compliance
+        [validator_address(key) for key in VALIDATOR_KEYS],
+        THRESHOLD,
+        LIMIT,  # outbound
+        LIMIT,  # inbound
+        LIMIT[0],  # per-transfer maximum
+    )
+    init = implementation.initialize.encode_input(setup, *init_args)
+    proxy = project.SuiteProxy.deploy(implementation.address, init, sender=admin)
+    endpoint = container.at(proxy.address)
+    endpoint.setPeer(PEER_CHAIN, PEER_BRIDGE, 2, sender=admin)
+    endpoint.checkConfiguration()
+    return endpoint
+
+
+def validator_address(key: str) -> str:
+    return str(Account.from_key(key).address)
+
+
+def inbound(endpoint: Any, isin: str, nonce: int, recipient: Any, amount: int) -> tuple[Any, Any]:
+    """A transfer from the peer chain to ``endpoint`` and the threshold of validator signatures
+    over it, ordered by ascending signer (as the relayer sends them): execute's arguments."""
+    message = Message(
+        kind=TRANSFER,
+        source_chain_id=PEER_CHAIN,
+        destination_chain_id=int(chain.chain_id),
+        source_bridge=PEER_BRIDGE,
+        destination_bridge=endpoint.address,
+        nonce=nonce,
+        isin=isin_bytes(isin),
+        sender=PEER_BRIDGE,
+        recipient=recipient.address,
+        amount=amount,
+    )
+    signers = sorted(VALIDATOR_KEYS[:THRESHOLD], key=lambda k: int(validator_address(k), 16))
+    return message.as_tuple(), [message.sign(key) for key in signers]
+
+
+def measure_bridge(factory: Any, registry: Any, roles: tuple[str, ...]) -> dict[str, int]:
+    """Lock, mint and release, each in the steady state of a bridge in use: the endpoint has
+    moved units before (its counters, rate-limit bucket and custody balance are not zero), the
+    holder (sender or recipient) already holds units of the instrument and keeps or adds to
+    them, and every rule type is on."""
+    acct = accounts.test_accounts
+    admin, issuer, registrar = acct[0], acct[1], acct[2]
+    alice, bob, carol = acct[6], acct[7], acct[8]
+    gas: dict[str, int] = {}
+
+    def instrument(isin: str, name: str, symbol: str) -> Any:
+        factory.createInstrument(name, symbol, instrument_data(isin), roles, sender=admin)
+        token = token_at(factory.tokenOf(isin.encode()))
+        token.batchMint([alice, bob, carol], [1_000] * 3, sender=issuer)
+        switch_on_every_rule(token, admin)
+        return token
+
+    # Home end: custody and BridgeLock for LOCK_ISIN.
+    home = instrument(LOCK_ISIN, "Bridged AG ordinary shares", "BRDG")
+    custody = project.BridgeCustody.deploy(home.address, admin.address, 0, sender=admin)
+    lock = _endpoint("BridgeLock", (home.address, custody.address), admin)
+    custody.grantRole(custody.BRIDGE_ROLE(), lock.address, sender=admin)
+    registry.registerSystemAccount(custody.address, f"bridge custody {LOCK_ISIN}", sender=registrar)
+
+    # A holder approves the amount and sends; the second send is measured (custody already
+    # holds, the endpoint's nonce, total and bucket are set).
+    for _ in range(2):
+        home.approve(lock.address, 10, sender=alice)
+        receipt = lock.send(PEER_CHAIN, bob.address, 10, sender=alice)
+    gas["bridge_lock"] = int(receipt.gas_used)
+
+    # Release: two inbound transfers from the peer, the second measured (to a holder; custody
+    # keeps units).
+    lock.execute(*inbound(lock, LOCK_ISIN, 1, carol, 5), sender=admin)
+    receipt = lock.execute(*inbound(lock, LOCK_ISIN, 2, bob, 10), sender=admin)
+    if home.balanceOf(custody.address) != 5:
+        raise RuntimeError("the release did not come out of custody")
+    gas["bridge_release"] = int(receipt.gas_used)
+
+    # Remote end: BridgeMint for MINT_ISIN, the only issuer of that instrument from now on.
+    remote = instrument(MINT_ISIN, "Mirror Corp ordinary shares", "MIRR")
+    mint = _endpoint("BridgeMint", (remote.address,), admin)
+    remote.grantRole(remote.ISSUER_ROLE(), mint.address, sender=admin)
+    registry.registerSystemAccount(mint.address, f"bridge {MINT_ISIN}", sender=registrar)
+    mint.execute(*inbound(mint, MINT_ISIN, 1, carol, 5), sender=admin)
+    supply = remote.totalSupply()
+    receipt = mint.execute(*inbound(mint, MINT_ISIN, 2, bob, 10), sender=admin)
+    if remote.totalSupply() != supply + 10:
+        raise RuntimeError("the mint did not mint")
+    gas["bridge_mint"] = int(receipt.gas_used)
     return gas
 
 
@@ -180,6 +313,8 @@ def targets(gas: dict[str, int]) -> dict[str, tuple[int, str]]:
     result = {
         "register_investor": (100_000, "≤ 100,000"),
         "create_instrument": (500_000, "≤ 500,000"),
+        "bridge_lock": (150_000, "≤ 150,000"),
+        "bridge_mint": (200_000, "≤ 200,000"),
     }
     if "erc20_transfer_baseline" in gas:
         limit = 2 * gas["erc20_transfer_baseline"]

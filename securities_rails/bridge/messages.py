@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields, replace
+from functools import lru_cache
 from typing import Any
 
 from eth_abi import encode as abi_encode
@@ -40,6 +41,26 @@ TYPE_STRING = "BridgeMessage(" + ",".join(f"{t} {n}" for n, t in TYPE_FIELDS) + 
 ABI_TUPLE = "(" + ",".join(t for _, t in TYPE_FIELDS) + ")"
 UINT64 = 2**64
 UINT256 = 2**256
+# EIP-712 hashes that never change: the domain's type, name and version, and the message's type.
+DOMAIN_TYPEHASH = keccak(
+    text="EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"
+)
+DOMAIN_HASHES = (DOMAIN_TYPEHASH, keccak(text=DOMAIN_NAME), keccak(text=DOMAIN_VERSION))
+MESSAGE_TYPEHASH = keccak(text=TYPE_STRING)
+
+
+def _word(value: int) -> bytes:
+    return value.to_bytes(32, "big")
+
+
+def _address_word(address: str) -> bytes:
+    return bytes.fromhex(address[2:]).rjust(32, b"\0")
+
+
+@lru_cache(maxsize=65_536)
+def _checksummed(address: str) -> str:
+    """``to_checksum_address``, remembered: a bridge sees the same few addresses again and again."""
+    return str(to_checksum_address(address))
 
 
 @dataclass(frozen=True)
@@ -69,7 +90,9 @@ class Message:
         if len(self.isin) != 12:
             raise UserError("isin", f"{self.isin!r} is not 12 bytes")
         for name in ("source_bridge", "destination_bridge", "sender", "recipient"):
-            object.__setattr__(self, name, to_checksum_address(getattr(self, name)))
+            value = getattr(self, name)
+            checksummed = _checksummed(value) if isinstance(value, str) else None
+            object.__setattr__(self, name, checksummed or to_checksum_address(value))
 
     # --------------------------------------------------------------- ABI
 
@@ -134,7 +157,42 @@ class Message:
         }
 
     def message_id(self) -> bytes:
-        """The message id: its EIP-712 digest."""
+        """The message id: its EIP-712 digest, ``keccak256("\\x19\\x01" || domain separator ||
+        struct hash)`` (the same as ``encode_typed_data`` over ``typed_data()``, computed
+        directly, and once per message: the fields are frozen)."""
+        digest = self.__dict__.get("_message_id")
+        if digest is None:
+            # abi.encode of static values: each one word, numbers and addresses left-padded,
+            # bytes12 right-padded.
+            words = [
+                _word(self.kind),
+                _word(self.source_chain_id),
+                _word(self.destination_chain_id),
+                _address_word(self.source_bridge),
+                _address_word(self.destination_bridge),
+                _word(self.nonce),
+                self.isin.ljust(32, b"\0"),
+                _address_word(self.sender),
+                _address_word(self.recipient),
+                _word(self.amount),
+            ]
+            domain = keccak(
+                b"".join(
+                    [
+                        *DOMAIN_HASHES,
+                        _word(self.destination_chain_id),
+                        _address_word(self.destination_bridge),
+                    ]
+                )
+            )
+            struct = keccak(MESSAGE_TYPEHASH + b"".join(words))
+            digest = keccak(b"\x19\x01" + domain + struct)
+            object.__setattr__(self, "_message_id", digest)
+        return digest
+
+    def typed_data_id(self) -> bytes:
+        """The id as eth-account's EIP-712 encoder computes it from ``typed_data()`` (a check
+        on ``message_id``)."""
         return bytes(_hash_eip191_message(encode_typed_data(full_message=self.typed_data())))
 
     @property

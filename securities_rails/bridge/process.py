@@ -3,7 +3,7 @@
     python -m securities_rails.bridge validator|relayer|reconcile --deployment FILE --db URL
         [--key-env VAR | --key-file PATH --password-env VAR] [--metrics-port N]
         [--metrics-addr A] [--interval S] [--once] [--max-blocks N] [--log-level L]
-        (relayer: [--receipt-timeout S]; reconcile takes no key and uses no database)
+        (relayer: [--receipt-timeout S] [--pipeline]; reconcile takes no key and uses no database)
 
 Exit status: 0 stopped cleanly (SIGTERM/SIGINT: the current iteration finishes first) or
 ``--once`` succeeded; 1 a bad option, file or key, or (``--once``) a failed iteration; 3 the
@@ -300,6 +300,11 @@ def validator(
     show_default=True,
     help="seconds to wait for a transaction to be mined",
 )
+@click.option(
+    "--pipeline",
+    is_flag=True,
+    help="send each iteration's transactions in batches without waiting for their receipts",
+)
 def relayer(
     deployment_path: str,
     db_url: str,
@@ -313,6 +318,7 @@ def relayer(
     max_blocks: int,
     log_level: str,
     receipt_timeout: float,
+    pipeline: bool,
 ) -> None:
     """Submit attested messages and retry queued ones (pays gas on both chains)."""
     configure_logging("relayer", getattr(logging, log_level.upper()))
@@ -333,8 +339,9 @@ def relayer(
             max_blocks=max_blocks,
             receipt_timeout=receipt_timeout,
             hook=crash_hook(),
+            pipeline=pipeline,
         )
-        log(logging.INFO, "started", relayer=account.address, db=store.url)
+        log(logging.INFO, "started", relayer=account.address, db=store.url, pipeline=pipeline)
         return run_loop(process.step, interval=interval, once=once, stopper=stopper)
 
     raise SystemExit(_serve("relayer", (metrics_addr, metrics_port), body))

@@ -18,7 +18,7 @@ Tables (created at startup, ``metadata.create_all``):
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -34,6 +34,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
     and_,
+    bindparam,
     create_engine,
     event,
     func,
@@ -51,6 +52,7 @@ from securities_rails.errors import UserError
 
 DEFAULT_URL = "sqlite:///bridge.sqlite3"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+READ_ONLY = "securities_rails_read_only"  # execution option of the reads' transactions
 
 # Message states, as the relayer sees them.
 OUTBOUND_QUEUED = "outbound_queued"  # taken on its source, waiting for outbound headroom
@@ -243,6 +245,36 @@ def _clip(text: str | None) -> str | None:
     return None if text is None else text[:DETAIL_LENGTH]
 
 
+def _message_values(
+    message: Message, seen: Sighting, state: str, refund_of: str | None
+) -> dict[str, Any]:
+    """The row of a message."""
+    if state not in STATES:
+        raise ValueError(f"unknown message state {state}")
+    return {
+        "id": message.id_hex,
+        "kind": message.kind,
+        "source_chain_id": message.source_chain_id,
+        "destination_chain_id": message.destination_chain_id,
+        "source_bridge": message.source_bridge,
+        "destination_bridge": message.destination_bridge,
+        "nonce": message.nonce,
+        "isin": message.isin.decode("ascii"),
+        "sender": message.sender,
+        "recipient": message.recipient,
+        "amount": message.amount,
+        "event": seen.event,
+        "seen_chain_id": seen.chain_id,
+        "seen_block": seen.block,
+        "seen_tx": seen.tx_hash,
+        "seen_log_index": seen.log_index,
+        "refund_of": refund_of,
+        "state": state,
+        "created_at": _now(),
+        "updated_at": _now(),
+    }
+
+
 # ------------------------------------------------------------------ writes
 
 
@@ -299,37 +331,42 @@ class Transaction:
     ) -> bool:
         """Record a message unless its id is recorded already; True when inserted (RETURNING
         tells, as the driver's rowcount does not on every database)."""
-        if state not in STATES:
-            raise ValueError(f"unknown message state {state}")
-        values = {
-            "id": message.id_hex,
-            "kind": message.kind,
-            "source_chain_id": message.source_chain_id,
-            "destination_chain_id": message.destination_chain_id,
-            "source_bridge": message.source_bridge,
-            "destination_bridge": message.destination_bridge,
-            "nonce": message.nonce,
-            "isin": message.isin.decode("ascii"),
-            "sender": message.sender,
-            "recipient": message.recipient,
-            "amount": message.amount,
-            "event": seen.event,
-            "seen_chain_id": seen.chain_id,
-            "seen_block": seen.block,
-            "seen_tx": seen.tx_hash,
-            "seen_log_index": seen.log_index,
-            "refund_of": refund_of,
-            "state": state,
-            "created_at": _now(),
-            "updated_at": _now(),
-        }
         statement = (
             self._insert()(MessageRow)
-            .values(**values)
+            .values(**_message_values(message, seen, state, refund_of))
             .on_conflict_do_nothing()
             .returning(MessageRow.id)
         )
         return self.session.execute(statement).first() is not None
+
+    def add_signed(
+        self,
+        signed: Sequence[tuple[Message, Sighting, str | None, bytes]],
+        state: str,
+        validator: str,
+    ) -> None:
+        """``add_message`` (in ``state``) and ``add_signature`` (by ``validator``) for each
+        ``(message, sighting, refund_of, signature)``, as two multi-row statements: what exists
+        already is left as it is."""
+        if not signed:
+            return
+        connection = self.session.connection()
+        connection.execute(
+            self._insert()(MessageRow.__table__).on_conflict_do_nothing(),
+            [_message_values(m, seen, state, refund_of) for m, seen, refund_of, _ in signed],
+        )
+        connection.execute(
+            self._insert()(SignatureRow.__table__).on_conflict_do_nothing(),
+            [
+                {
+                    "message_id": message.id_hex,
+                    "validator": validator,
+                    "signature": "0x" + signature.hex(),
+                    "created_at": _now(),
+                }
+                for message, _, _, signature in signed
+            ],
+        )
 
     def add_signature(self, message_id: str, validator: str, signature: bytes) -> bool:
         """Record a validator's signature unless it has one for the message; True if inserted."""
@@ -353,6 +390,82 @@ class Transaction:
             update(MessageRow)
             .where(MessageRow.id == message_id)
             .values(state=state, detail=_clip(detail), updated_at=_now())
+        )
+
+    def set_states(self, changes: Sequence[tuple[str, str, str | None]]) -> None:
+        """``set_state`` for each ``(message_id, state, detail)``, as one statement run for all
+        (in order: a message listed twice ends in its last state)."""
+        for _, state, _ in changes:
+            if state not in STATES:
+                raise ValueError(f"unknown message state {state}")
+        if not changes:
+            return
+        table = MessageRow.__table__
+        now = _now()
+        self.session.connection().execute(
+            update(table)
+            .where(table.c.id == bindparam("message"))
+            .values(state=bindparam("new_state"), detail=bindparam("new_detail"), updated_at=now),
+            [
+                {"message": message_id, "new_state": state, "new_detail": _clip(detail)}
+                for message_id, state, detail in changes
+            ],
+        )
+
+    def add_submissions(self, submissions: Sequence[tuple[str, str, int, str, str, int]]) -> None:
+        """``add_submission`` for each ``(message_id, action, chain_id, tx_hash, sender,
+        account_nonce)``, as one statement run for all."""
+        if not submissions:
+            return
+        table = SubmissionRow.__table__
+        now = _now()
+        statement = self._insert()(table).on_conflict_do_update(
+            index_elements=[table.c.tx_hash],
+            set_={"state": SENT, "block": None, "detail": None, "updated_at": now},
+        )
+        self.session.connection().execute(
+            statement,
+            [
+                {
+                    "message_id": message_id,
+                    "action": action,
+                    "chain_id": chain_id,
+                    "tx_hash": tx_hash,
+                    "sender": sender,
+                    "account_nonce": account_nonce,
+                    "state": SENT,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                for message_id, action, chain_id, tx_hash, sender, account_nonce in submissions
+            ],
+        )
+
+    def finish_submissions(
+        self, outcomes: Sequence[tuple[str, str, int | None, str | None]]
+    ) -> None:
+        """``finish_submission`` for each ``(tx_hash, state, block, detail)``, as one statement
+        run for all."""
+        for _, state, _, _ in outcomes:
+            if state not in SUBMISSION_STATES:
+                raise ValueError(f"unknown submission state {state}")
+        if not outcomes:
+            return
+        table = SubmissionRow.__table__
+        now = _now()
+        self.session.connection().execute(
+            update(table)
+            .where(table.c.tx_hash == bindparam("tx"))
+            .values(
+                state=bindparam("new_state"),
+                block=bindparam("new_block"),
+                detail=bindparam("new_detail"),
+                updated_at=now,
+            ),
+            [
+                {"tx": tx, "new_state": state, "new_block": block, "new_detail": _clip(detail)}
+                for tx, state, block, detail in outcomes
+            ],
         )
 
     def add_submission(
@@ -419,6 +532,7 @@ class Store:
             _sqlite_immediate_transactions(self.engine)
         else:
             self.engine = create_engine(parsed, pool_pre_ping=True)
+        self._reader = self.engine.execution_options(**{READ_ONLY: True})
         self._create_tables()
 
     def _create_tables(self) -> None:
@@ -443,7 +557,8 @@ class Store:
 
     @contextmanager
     def _read(self) -> Iterator[Session]:
-        with Session(self.engine) as session, session.begin():
+        """A read-only transaction (SQLite: a deferred one, which takes no write lock)."""
+        with Session(self._reader) as session, session.begin():
             yield session
 
     # --------------------------------------------------------------- reads
@@ -483,6 +598,30 @@ class Store:
             rows = session.scalars(_to(query, destinations))
             return [_message(row) for row in rows]
 
+    def message_ids(
+        self, states: Iterable[str], destinations: Destinations | None = None
+    ) -> set[str]:
+        """The ids of the messages in ``states`` (to ``destinations`` only, when given)."""
+        with self._read() as session:
+            query = select(MessageRow.id).where(MessageRow.state.in_(list(states)))
+            return set(session.scalars(_to(query, destinations)))
+
+    def sent_message_ids(self, destinations: Destinations | None = None) -> set[str]:
+        """The ids of the messages with a submission still ``sent`` (in flight)."""
+        with self._read() as session:
+            query = (
+                select(SubmissionRow.message_id)
+                .join(MessageRow, MessageRow.id == SubmissionRow.message_id)
+                .where(SubmissionRow.state == SENT)
+            )
+            return set(session.scalars(_to(query, destinations)))
+
+    def last_signature(self) -> int:
+        """The row number of the latest signature recorded (0: none): it grows with every
+        signature any validator writes."""
+        with self._read() as session:
+            return int(session.scalar(select(func.max(SignatureRow.id))) or 0)
+
     def signatures(self, message_id: str) -> dict[str, bytes]:
         """Validator address -> signature, for one message."""
         with self._read() as session:
@@ -490,6 +629,24 @@ class Store:
                 select(SignatureRow).where(SignatureRow.message_id == message_id)
             )
             return {row.validator: bytes.fromhex(row.signature[2:]) for row in rows}
+
+    def signatures_of(self, message_ids: Iterable[str]) -> dict[str, dict[str, bytes]]:
+        """``signatures`` of several messages in one query per 500: message id -> validator
+        address -> signature (a message nobody signed is absent)."""
+        wanted = list(dict.fromkeys(message_ids))
+        found: dict[str, dict[str, bytes]] = {}
+        with self._read() as session:
+            for start in range(0, len(wanted), 500):
+                rows = session.scalars(
+                    select(SignatureRow).where(
+                        SignatureRow.message_id.in_(wanted[start : start + 500])
+                    )
+                )
+                for row in rows:
+                    found.setdefault(row.message_id, {})[row.validator] = bytes.fromhex(
+                        row.signature[2:]
+                    )
+        return found
 
     def submissions(
         self,
@@ -548,7 +705,9 @@ def _to(query: Any, destinations: Destinations | None) -> Any:
 
 def _sqlite_immediate_transactions(engine: Engine) -> None:
     """SQLite: WAL, a busy timeout, foreign keys, and BEGIN IMMEDIATE, so that two processes on
-    one file serialise their writes instead of failing on a lock upgrade."""
+    one file serialise their writes instead of failing on a lock upgrade. A read-only
+    transaction (``Store._read``) begins DEFERRED: in WAL mode it reads a snapshot without
+    taking the write lock, so reads neither wait for writers nor hold them up."""
 
     @event.listens_for(engine, "connect")
     def _connect(dbapi_connection: Any, _record: Any) -> None:
@@ -561,4 +720,5 @@ def _sqlite_immediate_transactions(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        read_only = connection.get_execution_options().get(READ_ONLY, False)
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")

@@ -13,6 +13,10 @@ For each side X of the bridge (Y the other side), one iteration:
    id is the EIP-712 digest of its fields; anything else is refused (alert, never signed);
 4. signs, then writes messages, signatures and the cursor advance in ONE transaction.
 
+An iteration that finds X's head where the previous one left it with nothing to scan reads
+nothing else (no new block: nothing can have become confirmed); the checks of step 1 run again
+with the next block, before anything is signed.
+
 A process killed at any point has signed nothing into the store or everything for the range,
 and redoing a range writes nothing new (signatures are deterministic, inserts idempotent).
 """
@@ -141,6 +145,8 @@ class Validator:
         self.max_blocks = max_blocks
         self.hook = hook
         self.process = f"validator:{account.address}"
+        # chain id -> (head, cursor block) of the last scan that left nothing to scan
+        self._idle: dict[int, tuple[int, int]] = {}
 
     def cursor_name(self, side: BridgeSide) -> str:
         """The cursor's process name: this key on this endpoint."""
@@ -169,6 +175,11 @@ class Validator:
         """Scan, verify, sign and record one range of ``side`` (see the module docstring)."""
         source = self.endpoints[side.name]
         destination = self.endpoints[self.deployment.other(side).name]
+        head = source.head()
+        idle = self._idle.pop(side.chain_id, None)
+        if idle is not None and idle[0] == head:  # no new block since nothing was left
+            self._idle[side.chain_id] = idle
+            return ScanResult(side.name, idle[1] + 1, idle[1], 0, 0, more=False)
         name = self.cursor_name(side)
         cursor = self.store.cursor(name, side.chain_id)
         start = cursor.block if cursor is not None else cursor_start(side)
@@ -177,12 +188,12 @@ class Validator:
             if actual != cursor.block_hash:
                 self._reorg(side, cursor.block, cursor.block_hash, actual)
         peer = check_peer(side, destination)
-        head = source.head()
         self.metrics.last_block_seen.labels(side.name).set(head)
         safe = head - peer.confirmations
         end = min(safe, start + self.max_blocks)
         if end <= start:
             self.metrics.lag_blocks.labels(side.name).set(max(head - start, 0))
+            self._idle[side.chain_id] = (head, start)
             return ScanResult(side.name, start + 1, start, 0, 0, more=False)
         end_hash = source.block_hash(end)
         events = [log_ for name in SIGNED_EVENTS for log_ in source.events(name, start + 1, end)]
@@ -208,13 +219,19 @@ class Validator:
             signed.append((message, message.sign(self.account.key), event, failed_id))
         if signed:
             self.hook("after_sign_before_commit")
-        with self.store.transaction() as tx:
-            for message, signature, event, failed_id in signed:
-                seen = Sighting(
+        rows = [
+            (
+                message,
+                Sighting(
                     event.event, side.chain_id, event.block_number, event.tx_hash, event.log_index
-                )
-                tx.add_message(message, seen, SIGNING, refund_of=failed_id)
-                tx.add_signature(message.id_hex, self.account.address, signature)
+                ),
+                failed_id,
+                signature,
+            )
+            for message, signature, event, failed_id in signed
+        ]
+        with self.store.transaction() as tx:
+            tx.add_signed(rows, SIGNING, self.account.address)
             tx.advance_cursor(
                 name, side.chain_id, cursor.block if cursor else None, end, end_hash or ""
             )
@@ -234,6 +251,8 @@ class Validator:
                 tx=event.tx_hash,
             )
         self.metrics.lag_blocks.labels(side.name).set(head - end)
+        if end >= safe:
+            self._idle[side.chain_id] = (head, end)
         return ScanResult(side.name, start + 1, end, len(signed), refused, more=end < safe)
 
     def _check_canonical(
