@@ -80,6 +80,8 @@ class BridgeWorld:
     def revert(self) -> None:
         assert self.snapshots is not None
         home, remote = self.snapshots
+        for node in (self.home, self.remote):  # mining mode is not part of a snapshot
+            rpc(node.url, "evm_setAutomine", True)
         assert rpc(self.home.url, "evm_revert", home)
         assert rpc(self.remote.url, "evm_revert", remote)
         self.snapshot()  # a snapshot is used up by reverting to it

@@ -197,16 +197,20 @@ class Contract:
         ]
         return sorted(logs, key=lambda log: (log.block_number, log.log_index))
 
-    def prepare(self, account: LocalAccount, function: str, *args: Any) -> Prepared:
-        """Sign a call of ``function``: pending nonce, estimated gas with a margin. Nothing is
-        sent; a call that would revert raises RevertError."""
+    def prepare(
+        self, account: LocalAccount, function: str, *args: Any, min_gas: int = 0
+    ) -> Prepared:
+        """Sign a call of ``function``: pending nonce, estimated gas with a margin (at least
+        ``min_gas``: an estimate follows the path the call takes at the latest block, and a
+        cheaper path there may not be the one it takes when mined). Nothing is sent; a call
+        that would revert raises RevertError."""
         call = self.handle.functions[function](*args)
         base = {"from": account.address, "chainId": self.chain.chain_id}
         try:
             estimate = call.estimate_gas(base)
         except REVERTS as error:
             raise self.errors.from_exception(error, function) from None
-        gas = int(estimate * GAS_MARGIN)
+        gas = max(int(estimate * GAS_MARGIN), min_gas)
         nonce = self.chain.web3.eth.get_transaction_count(account.address, "pending")
         txn = call.build_transaction({**base, "nonce": nonce, "gas": gas})
         signed = account.sign_transaction(txn)

@@ -299,8 +299,10 @@ def prepare_many(
     nonce: int,
     *,
     each: Sequence[bool] | None = None,
+    min_gas: int = 0,
 ) -> list[Prepared | RevertError]:
-    """Each call signed with a gas limit, consecutive nonces from ``nonce`` going to those that
+    """Each call signed with a gas limit (at least ``min_gas``), consecutive nonces from ``nonce``
+    going to those that
     would not revert; a call that would revert gets its RevertError and no nonce.
 
     Gas: the calls are simulated together (``simulate_many``, in order, each seeing the ones
@@ -324,6 +326,7 @@ def prepare_many(
     )
     for index, estimate in zip(alone, estimates, strict=True):
         gas[index] = estimate if isinstance(estimate, RevertError) else int(estimate * GAS_MARGIN)
+    gas = [max(limit, min_gas) if isinstance(limit, int) else limit for limit in gas]
     max_fee, tip = fees(contract.chain)
     results: list[Prepared | RevertError] = []
     for function, item, limit in zip(functions, data, gas, strict=True):
