@@ -269,11 +269,3 @@ def postgres_database(postgres_url: str) -> str:
     ) as connection:
         connection.execute(f'CREATE DATABASE "{name}"')
     return postgres_url.replace("/postgres?", f"/{name}?")
-
-
-@pytest.fixture(autouse=True)
-def _clean_contract_cache(chain: Any) -> None:
-    """Forget contract types ape cached by address: the bridge tests run two more local chains,
-    where other contracts sit at the same addresses, and ape keeps one cache for every local
-    chain (a stale entry makes an instrument look like a bridge endpoint)."""
-    chain.contracts.clear_local_caches()

@@ -45,17 +45,34 @@ def connected(target: str) -> Iterator[Any]:
             os.environ[FOUNDRY_HOST_VAR] = saved
     # ape caches contract types and proxy targets by address for "the" local network; two local
     # chains share that cache, and a contract at the same address on the other chain (same
-    # deployer, same nonce) would lend its type to this one. Start and leave each chain clean.
-    chain.contracts.clear_local_caches()
+    # deployer, same nonce) would lend its type to this one. Each chain gets a cache of its own
+    # for the block, and the previous chain's cache is put back afterwards.
+    outer = _swap_caches(None)
     try:
         yield provider
     except BaseException as error:
-        chain.contracts.clear_local_caches()
+        _swap_caches(outer)
         if not context.__exit__(type(error), error, error.__traceback__):
             raise
     else:
-        chain.contracts.clear_local_caches()
+        _swap_caches(outer)
         context.__exit__(None, None, None)
+
+
+def _swap_caches(replacement: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
+    """Put `replacement` (or empty caches) in place of ape's in-memory contract caches; returns
+    the caches taken out."""
+    contracts = chain.contracts
+    caches = (
+        contracts.contract_types,
+        contracts.proxy_infos,
+        contracts.contract_creations,
+        contracts.blueprints,
+    )
+    taken = [cache.memory for cache in caches]
+    for cache, memory in zip(caches, replacement or [{} for _ in caches], strict=True):
+        cache.memory = memory
+    return taken
 
 
 def rpc_url(provider: Any) -> str:

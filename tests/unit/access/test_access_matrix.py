@@ -98,7 +98,11 @@ def _endpoint(name: str, admin: Any, init_args: tuple[Any, ...]) -> Any:
 
 
 @pytest.fixture(scope="module")
-def deployed(suite: Any, token: Any, admin: Any) -> dict[str, Any]:
+def deployed(suite: Any, token: Any, accounts: Any) -> dict[str, Any]:
+    # Deployed by an account no other test deploys with: ape keeps the contract type of each
+    # address after the module's snapshot is rolled back, and an instrument created later at
+    # the same address (same deployer, same nonce) would otherwise be taken for a bridge.
+    admin = accounts[8]
     custody = project.BridgeCustody.deploy(token.address, admin.address, 0, sender=admin)
     return {
         "SecurityToken": token,
