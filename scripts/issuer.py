@@ -246,6 +246,31 @@ def remove_investor(account, wallet, csv_path):
     done(f"{len(landed)} wallet(s) removed")
 
 
+@cli.command("register-system-account", cls=ConnectedProviderCommand)
+@account_option()
+@click.option("--wallet", required=True, help="The contract (an escrow, a bridge custody).")
+@click.option("--label", required=True, help="What it is, e.g. 'DvP escrow'.")
+def register_system_account(account, wallet, label):
+    """Register a system account: it may hold units, is not an investor, has no holding cap."""
+    suite = load_suite()
+    address = parse_address(wallet, "wallet")
+    if investors.register_system_account(suite.registry, account, address, label):
+        done(f"{address} registered as a system account ({label})")
+    else:
+        done(f"{address} is already a system account")
+
+
+@cli.command("remove-system-account", cls=ConnectedProviderCommand)
+@account_option()
+@click.option("--wallet", required=True)
+def remove_system_account(account, wallet):
+    """Remove a system account from the registry."""
+    suite = load_suite()
+    address = parse_address(wallet, "wallet")
+    investors.remove_system_account(suite.registry, account, address)
+    done(f"{address} is no longer a system account")
+
+
 @cli.command("investor", cls=ConnectedProviderCommand)
 @click.option("--wallet", required=True)
 def investor(wallet):

@@ -89,11 +89,11 @@ STEPS = (
 )
 
 
-def plan(record: DeploymentRecord) -> list[tuple[str, str, str]]:
+def plan(record: DeploymentRecord, steps: tuple[str, ...] = STEPS) -> list[tuple[str, str, str]]:
     """(step, status, detail) of each deployment step on the connected chain: done, to do, or
     in flight (an intent was written: the re-run adopts the contract if it was mined)."""
     rows = []
-    for name in STEPS:
+    for name in steps:
         intent = record.journal.get(name)
         if (address := deployed_address(record, name)) is not None:
             rows.append((name, "done", address))

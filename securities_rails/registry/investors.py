@@ -49,6 +49,30 @@ def require_registrar(registry: Any, signer: Any) -> None:
         raise UserError("account", f"{signer.address} lacks the registrar role on the registry")
 
 
+def register_system_account(registry: Any, signer: Any, account: str, label: str) -> bool:
+    """Register `account` (an escrow, a bridge custody) as a system account: it may hold units
+    without being an investor. False when it already is one; refused when it is anything else."""
+    require_registrar(registry, signer)
+    kind = KINDS[int(registry.identityOf(account).kind)]
+    if kind == "system":
+        return False
+    if kind != "none":
+        raise UserError("wallet", f"{account} is registered as {kind}, not as a system account")
+    if not label.strip():
+        raise UserError("label", "must name what the account is, e.g. 'DvP escrow'")
+    send(registry.registerSystemAccount, account, label, sender=signer, field="wallet")
+    return True
+
+
+def remove_system_account(registry: Any, signer: Any, account: str) -> None:
+    """Remove a system account (it can no longer receive units under the transfer rules)."""
+    require_registrar(registry, signer)
+    kind = KINDS[int(registry.identityOf(account).kind)]
+    if kind != "system":
+        raise UserError("wallet", f"{account} is not a system account (it is {kind})")
+    send(registry.removeSystemAccount, account, sender=signer, field="wallet")
+
+
 def _check_row(registry: Any, row: InvestorRow, now: int) -> None:
     kind = KINDS[int(registry.identityOf(row.wallet).kind)]
     if kind != "none":

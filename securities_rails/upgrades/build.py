@@ -50,6 +50,7 @@ PROJECT_IMPLEMENTATIONS: dict[str, str] = {  # contract -> source unit
     "SecurityTokenFactory": "contracts/token/SecurityTokenFactory.sol",
     "BridgeLock": "contracts/bridge/BridgeLock.sol",
     "BridgeMint": "contracts/bridge/BridgeMint.sol",
+    "DvPEscrow": "contracts/settlement/DvPEscrow.sol",
 }
 # The code that turns a compile into layouts and issues: a change to it invalidates those results.
 _CHECKER_FILES = ("compiler.py", "layout.py", "model.py", "safety.py", "build.py")

@@ -11,6 +11,7 @@ from __future__ import annotations
 ADMIN, ISSUER, REGISTRAR, ENFORCER = "admin", "issuer", "registrar", "enforcer"
 PAUSER, UPGRADER, CREATOR = "pauser", "upgrader", "creator"
 GOVERNOR, GUARDIAN, COMPLIANCE, BRIDGE = "governor", "guardian", "compliance", "bridge"
+CASH_ISSUER = "cash_issuer"
 # Only the account an admin handover names may accept it.
 PENDING_ADMIN = "pending admin"
 
@@ -25,7 +26,25 @@ PUBLIC: dict[str, str] = {
     "sendQueued": "sends a transfer already taken, once the outbound limit allows",
     "execute": "permissionless delivery: valid only with a threshold of validator signatures",
     "executeQueued": "delivers an attested, queued transfer once the inbound limit allows",
-    "reclaim": "permissionless refund: valid only with a threshold of validator signatures",
+    "reclaim": (
+        "bridge: permissionless refund, valid only with a threshold of validator signatures; "
+        "DvP escrow: a party takes back its own leg of a cancelled or expired trade (NotAParty)"
+    ),
+    "permit": "EIP-2612: an allowance the holder signed",
+    # DvP escrow: each checks the caller against the trade itself, with a custom error.
+    "instruct": "a party escrows its own leg of the terms it names (NotAParty otherwise)",
+    "affirm": "the counterparty of a proposed trade escrows its own leg (NotAParty otherwise)",
+    "settle": "anyone may settle a matched trade before its deadline; the token's rules decide",
+    "settleBatch": "as settle, each trade on its own",
+    "settleOne": "the escrow itself only, as a sub-call of settleBatch (OnlySelf otherwise)",
+    "cancel": "a party of the trade only (NotAParty otherwise)",
+    "reclaimTo": "a wallet of the leg owner's investor, to such a wallet (NotSameInvestor)",
+    "recoverSecurities": "the security's own registrar only (NotInstrumentRegistrar)",
+    # Hashed-timelock escrow: no roles; each lock pays only its recipient or its sender.
+    "lock": "the caller locks its own tokens",
+    "claim": "pays the lock's recipient, only with the secret, only before the timelock",
+    "refund": "pays the lock's sender back, only from the timelock on",
+    "recover": "the locked token's own registrar only (NotInstrumentRegistrar)",
 }
 
 # Role administration, admin handover (AccessControlDefaultAdminRules) and UUPS upgrades: the
@@ -98,6 +117,17 @@ GUARDS["BridgeCustody"] = {
     **{name: role for name, role in GOVERNANCE.items() if name != "upgradeToAndCall"},
 }
 
+# The DvP escrow: trading is checked against each trade's parties (see PUBLIC); governance and
+# upgrades as elsewhere. The cash token: minted and burned by its cash issuer, not upgradeable.
+# Its only role, the upgrader, administers itself (so granting it needs the upgrader role).
+GUARDS["DvPEscrow"] = {**GOVERNANCE, "grantRole": UPGRADER, "revokeRole": UPGRADER}
+GUARDS["CashToken"] = {
+    "mint": CASH_ISSUER,
+    "burn": CASH_ISSUER,
+    **{name: role for name, role in GOVERNANCE.items() if name != "upgradeToAndCall"},
+}
+GUARDS["HashedTimelockEscrow"] = {}
+
 # Public functions each contract has (subset of PUBLIC).
 PUBLIC_BY_CONTRACT: dict[str, set[str]] = {
     "SecurityToken": {"transfer", "transferFrom", "approve", "initialize", "renounceRole"},
@@ -122,4 +152,19 @@ PUBLIC_BY_CONTRACT: dict[str, set[str]] = {
         "renounceRole",
     },
     "BridgeCustody": {"renounceRole"},
+    "DvPEscrow": {
+        "instruct",
+        "affirm",
+        "settle",
+        "settleBatch",
+        "settleOne",
+        "cancel",
+        "reclaim",
+        "reclaimTo",
+        "recoverSecurities",
+        "initialize",
+        "renounceRole",
+    },
+    "CashToken": {"transfer", "transferFrom", "approve", "permit", "renounceRole"},
+    "HashedTimelockEscrow": {"lock", "claim", "refund", "recover"},
 }

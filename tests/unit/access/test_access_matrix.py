@@ -1,9 +1,9 @@
 """The access-control matrix, generated from the compiled ABIs and the role table.
 
-Every state-changing external function of the token, registry, factory, bridge endpoints and
-bridge custody is either public by design (listed with its reason) or guarded by a role; each
-guard is exercised by an account that holds no role, and must refuse it naming exactly the role
-the table expects.
+Every state-changing external function of the token, registry, factory, bridge endpoints,
+bridge custody, DvP escrow, cash token and hashed-timelock escrow is either public by design
+(listed with its reason) or guarded by a role; each guard is exercised by an account that holds
+no role, and must refuse it naming exactly the role the table expects.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ ROLE_IDS = {"admin": b"\x00" * 32} | {
         "guardian",
         "compliance",
         "bridge",
+        "cash_issuer",
     )
 }
 # The role each contract's grantRole/revokeRole is tried with (one its admin role administers).
@@ -39,6 +40,8 @@ GRANTED = {
     "BridgeLock": "guardian",
     "BridgeMint": "guardian",
     "BridgeCustody": "bridge",
+    "DvPEscrow": "upgrader",
+    "CashToken": "cash_issuer",
 }
 CONTRACTS = tuple(GUARDS)
 
@@ -97,6 +100,13 @@ def _endpoint(name: str, admin: Any, init_args: tuple[Any, ...]) -> Any:
     return getattr(project, name).at(proxy.address)
 
 
+def _escrow(admin: Any) -> Any:
+    implementation = project.DvPEscrow.deploy(sender=admin)
+    init = implementation.initialize.encode_input(admin.address, 0, admin.address)
+    proxy = project.SuiteProxy.deploy(implementation.address, init, sender=admin)
+    return project.DvPEscrow.at(proxy.address)
+
+
 @pytest.fixture(scope="module")
 def deployed(suite: Any, token: Any, accounts: Any) -> dict[str, Any]:
     # Deployed by an account no other test deploys with: ape keeps the contract type of each
@@ -111,6 +121,11 @@ def deployed(suite: Any, token: Any, accounts: Any) -> dict[str, Any]:
         "BridgeLock": _endpoint("BridgeLock", admin, (token.address, custody.address)),
         "BridgeMint": _endpoint("BridgeMint", admin, (token.address,)),
         "BridgeCustody": custody,
+        "DvPEscrow": _escrow(admin),
+        "CashToken": project.CashToken.deploy(
+            "Cash", "tEUR", b"EUR", admin.address, 0, admin.address, sender=admin
+        ),
+        "HashedTimelockEscrow": project.HashedTimelockEscrow.deploy(sender=admin),
     }
 
 
