@@ -38,6 +38,7 @@ from securities_rails.bridge.messages import TRANSFER, Message, isin_bytes  # no
 from securities_rails.chain.contracts import token_at  # noqa: E402
 from securities_rails.deployments import DeploymentRecord  # noqa: E402
 from securities_rails.identifiers import investor_id_hash  # noqa: E402
+from securities_rails.settlement.deploy import deploy_cash_token, deploy_settlement  # noqa: E402
 from securities_rails.suite import SuiteRoles, create_instrument, deploy_suite  # noqa: E402
 
 ISIN = "US0378331005"
@@ -64,6 +65,11 @@ THRESHOLD = 3
 # the run took, and changes the figure by a few gas); the cost does not depend on the values.
 LIMIT = (1_000_000, 0)
 
+# DvP: trades on an instrument of their own, against a EUR cash token; 50 trades in the batch.
+DVP_ISIN = "FR0000120271"
+DVP_BATCH = 50
+PRICE = 1_000_000  # 1.000000 EUR per trade
+
 # Operations in the order of the table; the first seven are the required measurements.
 OPERATIONS = (
     "erc20_transfer_baseline",
@@ -79,6 +85,8 @@ OPERATIONS = (
     "bridge_lock",
     "bridge_mint",
     "bridge_release",
+    "dvp_settle",
+    "dvp_settle_batch_50",
 )
 
 NOTES = {
@@ -95,6 +103,8 @@ NOTES = {
     "bridge_lock": "BridgeLock.send, all rules on; CCIP one-token send ≈ 332,000",
     "bridge_mint": "BridgeMint.execute, 3 signatures, to a holder; CCIP pool mint ≈ 105,000",
     "bridge_release": "BridgeLock.execute, 3 signatures, custody → a holder",
+    "dvp_settle": "DvPEscrow.settle, all rules on, buyer holds units, seller holds cash",
+    "dvp_settle_batch_50": "settleBatch of 50 such trades (10 buyers, 2 sellers)",
 }
 
 
@@ -188,6 +198,7 @@ def measure() -> dict[str, int]:
 
     # The bridge, on two instruments of their own (nothing frozen there).
     gas.update(measure_bridge(suite.factory, registry, token_roles))
+    gas.update(measure_dvp(suite.factory, registry, token_roles))
     return gas
 
 
@@ -308,6 +319,69 @@ def measure_bridge(factory: Any, registry: Any, roles: tuple[str, ...]) -> dict[
     return gas
 
 
+def measure_dvp(factory: Any, registry: Any, roles: tuple[str, ...]) -> dict[str, int]:
+    """Settlement of one trade and of a batch of 50, in the steady state of an escrow in use:
+    it has settled trades before, buyers already hold units, sellers already hold cash, and
+    every rule type is on. Each trade moves 1 unit against 1 EUR."""
+    acct = accounts.test_accounts
+    admin, issuer, registrar = acct[0], acct[1], acct[2]
+    sellers = [acct[6], acct[8]]
+    buyers = [acct[7]] + [acct.generate_test_account() for _ in range(9)]
+    for buyer in buyers[1:]:
+        admin.transfer(buyer, 10**19)
+    for i, buyer in enumerate(buyers[1:]):
+        registry.registerInvestor(
+            buyer, investor_id_hash(f"dvp-buyer-{i}"), GERMANY, 1, EXPIRY, sender=registrar
+        )
+    factory.createInstrument(
+        "Settled SA ordinary shares", "STLD", instrument_data(DVP_ISIN), roles, sender=admin
+    )
+    token = token_at(factory.tokenOf(DVP_ISIN.encode()))
+    token.batchMint(sellers + buyers, [1_000] * (len(sellers) + len(buyers)), sender=issuer)
+    switch_on_every_rule(token, admin)
+    with tempfile.TemporaryDirectory(prefix="bench-deployments-") as folder:
+        record = DeploymentRecord(int(chain.chain_id), directory=folder)
+        escrow = deploy_settlement(
+            admin,
+            admin=admin.address,
+            upgrader=admin.address,
+            record=record,
+            registry=registry,
+            registrar=registrar,
+        ).escrow
+        cash = deploy_cash_token(
+            admin, currency="EUR", admin=admin.address, issuer=admin.address, record=record
+        )
+    for party in sellers + buyers:
+        cash.mint(party, 100 * PRICE, sender=admin)
+        cash.approve(escrow.address, 2**255, sender=party)
+        token.approve(escrow.address, 2**255, sender=party)
+    deadline = int(chain.pending_timestamp) + DAY
+
+    def matched(seller: Any, buyer: Any, reference: str) -> bytes:
+        terms = (seller.address, buyer.address, token.address, 1, cash.address, PRICE, deadline)
+        escrow.instruct(terms, reference, sender=seller)
+        escrow.instruct(terms, reference, sender=buyer)
+        return escrow.computeTradeId(terms, reference)
+
+    gas: dict[str, int] = {}
+    escrow.settle(matched(sellers[0], buyers[0], "WARM-UP"), sender=admin)
+    gas["dvp_settle"] = int(
+        escrow.settle(matched(sellers[0], buyers[0], "BENCH-1"), sender=admin).gas_used
+    )
+    batch = [
+        matched(sellers[i % 2], buyers[i % len(buyers)], f"BATCH-{i}") for i in range(DVP_BATCH)
+    ]
+    receipt = escrow.settleBatch(batch, sender=admin)
+    if (
+        int(token.balanceOf(escrow.address)) != 0
+        or len(receipt.events.filter(escrow.TradeSettled)) != DVP_BATCH
+    ):
+        raise RuntimeError("the batch did not settle every trade")
+    gas["dvp_settle_batch_50"] = int(receipt.gas_used)
+    return gas
+
+
 def targets(gas: dict[str, int]) -> dict[str, tuple[int, str]]:
     """Operation -> (maximum gas, how the target reads) for the issue's targets."""
     result = {
@@ -315,6 +389,7 @@ def targets(gas: dict[str, int]) -> dict[str, tuple[int, str]]:
         "create_instrument": (500_000, "≤ 500,000"),
         "bridge_lock": (150_000, "≤ 150,000"),
         "bridge_mint": (200_000, "≤ 200,000"),
+        "dvp_settle": (150_000, "≤ 150,000"),
     }
     if "erc20_transfer_baseline" in gas:
         limit = 2 * gas["erc20_transfer_baseline"]

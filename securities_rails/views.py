@@ -7,6 +7,8 @@ from typing import Any
 from securities_rails.console import fields, table
 from securities_rails.identifiers import category_label, country_label, format_amount
 from securities_rails.rules.catalogue import rules_of
+from securities_rails.settlement import deploy as settlement
+from securities_rails.settlement.holdings import escrowed_securities
 from securities_rails.suite import Suite
 from securities_rails.token import captable, instruments
 
@@ -22,14 +24,21 @@ def show_info(token: Any) -> None:
 
 
 def show_holders(suite: Suite, token: Any) -> None:
-    """The cap table: investor, category, wallets, country, balance, share of supply."""
+    """The cap table: investor, category, wallets, country, balance, units in escrow (still the
+    investor's: DvP legs and hashed-timelock locks not yet delivered), share of supply."""
     isin = token.isin()
     entry = suite.record.instruments.get(isin)
-    holdings = captable.holders(token, suite.registry, entry.block if entry else 0)
+    start = entry.block if entry else 0
+    escrows = (
+        escrowed_securities(settlement.load_settlement(suite.record), token, start)
+        if settlement.is_deployed(suite.record)
+        else {}
+    )
+    holdings = captable.holders(token, suite.registry, start, escrows)
     decimals, supply = int(token.decimals()), int(token.totalSupply())
     rows = []
     for h in holdings:
-        share = f"{100 * h.balance / supply:.2f}%" if supply else "-"
+        share = f"{100 * h.total / supply:.2f}%" if supply else "-"
         label = "system account" if h.kind == "system" else h.investor[:10] + "…"
         rows.append(
             (
@@ -38,11 +47,12 @@ def show_holders(suite: Suite, token: Any) -> None:
                 "\n".join(h.wallets),
                 country_label(h.country) if h.country else "-",
                 format_amount(h.balance, decimals),
+                format_amount(h.escrowed, decimals) if h.escrowed else "-",
                 share,
             )
         )
     table(
         f"Cap table of {isin} (supply {format_amount(supply, decimals)})",
-        ("investor", "category", "wallets", "country", "balance", "share"),
+        ("investor", "category", "wallets", "country", "balance", "in escrow", "share"),
         rows,
     )
