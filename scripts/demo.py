@@ -5,12 +5,17 @@ mint, make a compliant transfer and refused ones (with their decoded reasons), e
 forced transfer), print the cap table, upgrade the live instrument (an incompatible version
 refused with its storage diff, a compatible one applied) with every holding intact, then bridge
 it to a second local chain (a second Anvil) and back through validators and a relayer, and
-reconcile the supply on both chains.
+reconcile the supply on both chains; then settle delivery versus payment: a trade imported from
+an ISO 20022 sese.023 instruction, settled both legs at once and confirmed in a sese.025, a
+settlement the rules refuse undone leg by leg, and the security on one chain exchanged for cash
+on the other through hashed timelocks.
 """
 
 from __future__ import annotations
 
 import tempfile
+from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -34,14 +39,24 @@ from securities_rails.chain.networks import connected, rpc_url
 from securities_rails.console import console, done, table
 from securities_rails.csvio import InvestorRow
 from securities_rails.errors import UserError
-from securities_rails.identifiers import investor_id_hash, parse_country
+from securities_rails.identifiers import format_amount, investor_id_hash, parse_country
 from securities_rails.registry import investors
 from securities_rails.rules.catalogue import rule_index
-from securities_rails.suite import SuiteRoles, deploy_suite, load_record
+from securities_rails.settlement import cash as cash_leg
+from securities_rails.settlement import htlc, iso_import, messages, trades
+from securities_rails.settlement import views as settlement_views
+from securities_rails.settlement.deploy import (
+    cash_token_for,
+    deploy_cash_token,
+    deploy_htlc,
+    deploy_settlement,
+)
+from securities_rails.suite import Suite, SuiteRoles, deploy_suite, load_record, load_suite
 from securities_rails.token import instruments, operations
 from securities_rails.upgrades import apply
 
 YEAR = 365 * 24 * 3600
+EUR = 10**6  # the cash token's 6 decimals
 REMOTE_CHAIN_ID = 31338
 CONFIRMATIONS = 2
 
@@ -173,6 +188,8 @@ def cli():
     remote = AnvilNode(chain_id=REMOTE_CHAIN_ID, port=free_port()).start()
     try:
         bridge_story(spec.isin, rpc_url(networks.provider), remote, admin, agent, alice, bob)
+        dvp_story(suite, token, admin, agent, alice, bob, carol)
+        cross_chain_story(spec.isin, rpc_url(networks.provider), remote, admin, alice, bob)
     finally:
         remote.stop()
 
@@ -256,6 +273,122 @@ def bridge_story(
     if not result.ok:
         raise UserError("conservation", result.problem() or "broken")
     done("supply conserved across both chains")
+
+
+def dvp_story(suite: Suite, token: Any, admin: Any, agent: Any, *parties: Any) -> None:
+    """Steps 13-14: delivery versus payment on this chain, from an ISO 20022 instruction to its
+    confirmation; then a settlement the rules refuse, undone leg by leg."""
+    alice, bob, carol = parties
+    step("13. DvP: alice's sese.023 instruction, bob affirms, both legs settle in one transaction")
+    settlement = deploy_settlement(
+        admin,
+        admin=admin.address,
+        upgrader=admin.address,
+        record=suite.record,
+        registry=suite.registry,
+        registrar=agent,
+        log=console.print,
+    )
+    eur = deploy_cash_token(
+        admin, currency="EUR", admin=admin.address, issuer=admin.address, record=suite.record
+    )
+    for buyer in (bob, carol):
+        cash_leg.mint_cash(eur, admin, buyer.address, 50_000 * EUR)
+    today = datetime.fromtimestamp(pending_timestamp(), UTC).date()
+    instruction = messages.SettlementInstruction(
+        message_id="DEMO-DVP-1",
+        reference="DEMO-DVP-1",
+        movement="deliver",
+        payment=messages.AGAINST_PAYMENT,
+        isin=token.isin(),
+        quantity=Decimal(100),
+        cash_amount=Decimal("10500.00"),
+        currency="EUR",
+        trade_date=today,
+        settlement_date=today,
+        account_owner_wallet=alice.address,
+        counterparty_wallet=bob.address,
+    )
+    inbox = Path(tempfile.mkdtemp(prefix="demo-iso20022-"))
+    received = inbox / "sese023-DEMO-DVP-1.xml"
+    received.write_bytes(messages.build_sese023(instruction))
+    trade_id = iso_import.import_instruction(
+        suite, settlement, alice, messages.parse_sese023(received.read_bytes())
+    )
+    done(
+        f"{received.name} validated and imported: trade {trade_id[:18]}…, "
+        "alice's 100 units escrowed"
+    )
+    views.show_holders(suite, token)  # alice's 100 units in escrow, still hers
+    trades.affirm(settlement, bob, trade_id)
+    trades.settle(settlement, bob, trade_id)
+    confirmation = inbox / "sese025-DEMO-DVP-1.xml"
+    confirmation.write_bytes(
+        messages.build_sese025(settlement_views.snapshot(settlement, trade_id), movement="deliver")
+    )
+    done(f"settled: 100 units to bob, 10,500.00 EUR to alice; {confirmation} (schema-valid)")
+
+    step("14. A settlement the rules refuse moves nothing, and each party takes its leg back")
+    terms = trades.Terms(
+        seller=alice.address,
+        buyer=carol.address,
+        security=token.address,
+        quantity=50,
+        cash_token=eur.address,
+        amount=5_250 * EUR,
+        deadline=pending_timestamp() + 3600,
+    )
+    refused_id = trades.instruct(settlement, alice, terms, "DEMO-DVP-2")
+    trades.instruct(settlement, carol, terms, "DEMO-DVP-2")
+    try:
+        trades.settle(settlement, carol, refused_id)
+    except UserError as refused:
+        console.print(f"[yellow]✗[/yellow] settle the trade to carol (US): {refused.message}")
+    trades.cancel(settlement, alice, refused_id)
+    trades.cancel(settlement, carol, refused_id)
+    trades.reclaim(settlement, alice, refused_id)
+    trades.reclaim(settlement, carol, refused_id)
+    done("cancelled by both; alice has her 50 units back, carol her 5,250.00 EUR")
+
+
+def cross_chain_story(
+    isin: str, home_url: str, remote: AnvilNode, admin: Any, alice: Any, bob: Any
+) -> None:
+    """Step 15: the security on this chain against cash on the second one, through one secret."""
+    step("15. Cross-chain DvP: units here against EUR on the second chain, hashed timelocks")
+    with connected(remote.url):
+        deploy_htlc(admin, log=console.print)
+        eur = deploy_cash_token(admin, currency="EUR", admin=admin.address, issuer=admin.address)
+        cash_leg.mint_cash(eur, admin, bob.address, 50_000 * EUR)
+    people = (("alice (seller)", alice.address), ("bob (buyer)", bob.address))
+    state = Path(tempfile.mkdtemp(prefix="demo-exchange-")) / "exchange.json"
+    htlc.run_exchange(
+        home_url,
+        remote.url,
+        alice,
+        bob,
+        isin,
+        "200",
+        "EUR",
+        "21000.00",
+        "DEMO-XCHAIN-1",
+        state_path=state,
+        log=console.print,
+    )
+    rows = []
+    with connected(home_url):
+        security = instruments.token_for(load_suite(), isin)
+        cash = cash_token_for(load_record(), "EUR")
+        rows += [("home", name, security.balanceOf(who), _eur(cash, who)) for name, who in people]
+    with connected(remote.url):
+        cash = cash_token_for(load_record(), "EUR")
+        rows += [("second", name, "-", _eur(cash, who)) for name, who in people]
+    table(f"After the exchange: {isin} units and EUR", ("chain", "party", "units", "EUR"), rows)
+    done("both legs delivered; the secret bob revealed on this chain paid alice on the other")
+
+
+def _eur(cash: Any, wallet: str) -> str:
+    return format_amount(int(cash.balanceOf(wallet)), 6)
 
 
 def show_status(deployment: BridgeDeployment, processes: InProcessBridge) -> None:

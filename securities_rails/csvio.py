@@ -76,7 +76,7 @@ def read_investors(path: str | os.PathLike[str]) -> list[InvestorRow]:
             )
         return investor
 
-    return _read_rows(path, INVESTOR_COLUMNS, parse)
+    return read_rows(path, INVESTOR_COLUMNS, parse)
 
 
 def _investor_row(row: int, record: Record) -> InvestorRow:
@@ -102,7 +102,7 @@ def read_amounts(path: str | os.PathLike[str], decimals: int) -> list[AmountRow]
         wallet = parse_address(record["wallet"], "wallet")
         return AmountRow(row, wallet, parse_amount(record["amount"], decimals, "amount"))
 
-    return _read_rows(path, AMOUNT_COLUMNS, parse)
+    return read_rows(path, AMOUNT_COLUMNS, parse)
 
 
 @dataclass(frozen=True)
@@ -144,7 +144,7 @@ def read_updates(path: str | os.PathLike[str]) -> list[UpdateRow]:
             raise UserError("investor_id", f"{investor_id} is already in row {first}")
         return update
 
-    return _read_rows(path, UPDATE_COLUMNS, parse)
+    return read_rows(path, UPDATE_COLUMNS, parse)
 
 
 def read_wallets(path: str | os.PathLike[str]) -> list[WalletRow]:
@@ -158,13 +158,13 @@ def read_wallets(path: str | os.PathLike[str]) -> list[WalletRow]:
             raise UserError("wallet", f"{wallet} is already in row {first}")
         return WalletRow(row, wallet)
 
-    return _read_rows(path, WALLET_COLUMNS, parse)
+    return read_rows(path, WALLET_COLUMNS, parse)
 
 
 # --- shared reading and checking -------------------------------------------------------
 
 
-def _read_rows(
+def read_rows(
     path: str | os.PathLike[str],
     columns: tuple[str, ...],
     parse: Callable[[int, Record], T],

@@ -352,6 +352,49 @@ def parse_address(value: str, field: str = "address", *, allow_zero: bool = Fals
     return address
 
 
+# --- durations and references ----------------------------------------------------------
+
+_DURATION_RE = re.compile(r"^(?P<count>\d+)\s*(?P<unit>[smhdw])$")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86_400, "w": 7 * 86_400}
+MAX_REFERENCE_BYTES = 35  # ISO 20022 Max35Text, as the escrows check it
+
+
+def duration_seconds(text: str) -> int | None:
+    """Seconds of a duration such as ``90s``, ``30m``, ``2h``, ``3d`` or ``1w``; None when `text`
+    is not one."""
+    match = _DURATION_RE.match(str(text).strip().lower())
+    if match is None:
+        return None
+    return int(match["count"]) * _UNIT_SECONDS[match["unit"]]
+
+
+def parse_duration(value: str, field: str = "duration") -> int:
+    """A positive duration in seconds from ``90s``, ``30m``, ``2h``, ``3d`` or ``1w``."""
+    seconds = duration_seconds(value)
+    if seconds is None:
+        raise UserError(field, f"{value!r} is not a duration such as 90m, 2h, 3d or 1w")
+    if seconds == 0:
+        raise UserError(field, f"{value!r} is no time at all: give a positive duration")
+    return seconds
+
+
+def parse_reference(value: str, field: str = "reference") -> str:
+    """An ISO 20022 transaction reference (Max35Text): 1 to 35 bytes of printable text, taken as
+    is (it is part of a trade or lock id, so surrounding spaces are refused, not dropped)."""
+    if not isinstance(value, str) or not value:
+        raise UserError(field, "a reference is required (1 to 35 characters)")
+    if value != value.strip():
+        raise UserError(field, f"{value!r} starts or ends with a space; remove it")
+    if not value.isprintable():
+        raise UserError(field, f"{value!r} has a character that is not printable")
+    size = len(value.encode("utf-8"))
+    if size > MAX_REFERENCE_BYTES:
+        raise UserError(
+            field, f"{value!r} is {size} bytes; at most {MAX_REFERENCE_BYTES} fit (ISO 20022)"
+        )
+    return value
+
+
 # --- shared ----------------------------------------------------------------------------
 
 

@@ -1,12 +1,24 @@
-"""Turn contract reverts into one-line messages that say what is wrong and what to do."""
+"""Turn contract reverts into one-line messages that say what is wrong and what to do.
+
+ape decodes a custom error when it knows which contract reverted; when it does not (a call
+through another chain's provider, a revert inside a sub-call), the raw revert data is decoded
+here against the errors of every contract of the project.
+"""
 
 from __future__ import annotations
 
+import functools
+import re
 from typing import Any
 
+from ape import project
 from ape.exceptions import ContractLogicError, CustomError
+from eth_abi import decode as abi_decode
+from eth_utils import keccak
+from eth_utils.abi import abi_to_signature, get_abi_input_names, get_abi_input_types
 
 from securities_rails.chain.contracts import role_name
+from securities_rails.identifiers import format_date
 from securities_rails.reasons import describe
 
 # Messages for the suite's custom errors, by name; inputs are formatted in.
@@ -60,7 +72,52 @@ _MESSAGES: dict[str, str] = {
     "MaxRaiseNeedsGovernor": "raising the maximum from {current} to {requested} needs the governor",
     "RefundNotPayable": "transfer {nonce} cannot be paid back now: {reason}",
     "TokenPaused": "the instrument {token} is paused: delivery waits",
+    # The DvP escrow.
+    "InvalidTerms": "the escrow refuses the trade's {field}",
+    "UnknownTrade": "no trade {tradeId} on this escrow",
+    "NotAParty": "{account} is neither the seller nor the buyer of trade {tradeId}",
+    "TradeNotOpen": "trade {tradeId} is {status}: it can no longer be instructed or cancelled",
+    "AlreadyInstructed": "the {side}'s leg of trade {tradeId} is already escrowed",
+    "TradeNotMatched": "trade {tradeId} is {status}, not matched: it cannot settle",
+    "DeadlinePassed": "trade {tradeId} expired at {deadline}: only reclaiming the legs remains",
+    "SettlementRefused": "trade {tradeId} cannot settle: {verdict}",
+    "CancelAlreadyRequested": "the {side} already asked to cancel trade {tradeId}",
+    "NotReclaimable": "trade {tradeId} is {status}: only a cancelled or expired trade's legs "
+    "can be reclaimed",
+    "NothingToReclaim": "the {side}'s leg of trade {tradeId} is not in the escrow",
+    "ReclaimRefused": "the units of trade {tradeId} cannot go back: {verdict}",
+    "NotInstrumentRegistrar": "{account} does not hold the registrar role of the instrument",
+    "DepositShortfall": "{token} credited {received} of {expected}: fee-on-transfer tokens "
+    "cannot be escrowed",
+    "InvalidBatch": "a batch holds 1 to {max} trades, not {length}",
+    "InsufficientGas": "too little gas for trade {index} of the batch: send with more gas",
+    "OnlySelf": "settleOne is for the escrow's own batches",
+    # The hashed-timelock escrow.
+    "InvalidLock": "the escrow refuses the lock's {field}",
+    "LockExists": "lock {lockId} exists already: use another reference",
+    "UnknownLock": "no lock {lockId} on this escrow",
+    "NotLocked": "lock {lockId} is {state}, not locked",
+    "TimelockPassed": "lock {lockId} expired at {timelock}: only a refund remains",
+    "TimelockNotReached": "lock {lockId} is refundable from {timelock}, not yet",
+    "WrongSecret": "the secret is not the preimage of the hashlock of lock {lockId}",
 }
+
+# Enumerations an error reports by number, shown by name (per error, since names repeat).
+_TRADE_STATUS = ("unknown", "proposed", "matched", "settled", "cancelled", "expired")
+_SIDE = ("seller", "buyer")
+_LOCK_STATE = ("unknown", "locked", "claimed", "refunded", "recovered")
+_ENUMS: dict[str, dict[str, tuple[str, ...]]] = {
+    "TradeNotOpen": {"status": _TRADE_STATUS},
+    "TradeNotMatched": {"status": _TRADE_STATUS},
+    "NotReclaimable": {"status": _TRADE_STATUS},
+    "AlreadyInstructed": {"side": _SIDE},
+    "CancelAlreadyRequested": {"side": _SIDE},
+    "NothingToReclaim": {"side": _SIDE},
+    "NotLocked": {"state": _LOCK_STATE},
+}
+_TIMES = ("deadline", "timelock")  # Unix times, shown as dates
+_VERDICTS = ("SettlementRefused", "ReclaimRefused")  # carry a transfer rule's code and reason
+_CUSTOM_ERROR = re.compile(r"custom error 0x(?P<selector>[0-9a-fA-F]{8}):? ?(?P<args>[0-9a-fA-F]*)")
 
 
 def _fmt(value: Any) -> str:
@@ -72,20 +129,71 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
+def decode_revert(error: ContractLogicError) -> tuple[str, dict[str, Any]] | None:
+    """The custom error's name and inputs: ape's decoding, else the revert data decoded against
+    the errors of every contract of the project (None when it is none of them)."""
+    if isinstance(error, CustomError):
+        return error.name, dict(error.inputs)
+    data = getattr(getattr(error, "base_err", None), "data", None)
+    if isinstance(data, dict):
+        data = data.get("data")
+    if not isinstance(data, str) or not data.startswith("0x") or len(data) < 10:
+        match = _CUSTOM_ERROR.search(str(error.message))
+        data = "0x" + match["selector"] + match["args"] if match else None
+    if data is None:
+        return None
+    raw = bytes.fromhex(data[2:])
+    entry = _project_errors().get(raw[:4])
+    if entry is None:
+        return None
+    values = abi_decode(get_abi_input_types(entry), raw[4:])
+    return entry["name"], dict(zip(get_abi_input_names(entry), values, strict=True))
+
+
+@functools.cache
+def _project_errors() -> dict[bytes, dict[str, Any]]:
+    """Every custom error of the project's contracts (OpenZeppelin's included), by selector."""
+    errors: dict[bytes, dict[str, Any]] = {}
+    for name in project.contracts:
+        abi = getattr(project, name).contract_type.model_dump(mode="json", by_alias=True)["abi"]
+        for entry in abi:
+            if entry.get("type") == "error":
+                errors.setdefault(keccak(text=abi_to_signature(entry))[:4], entry)
+    return errors
+
+
 def explain_revert(error: Exception) -> str:
     """One line for a contract revert: decoded custom error, transfer reason, or the raw message."""
-    if isinstance(error, CustomError):
-        inputs = dict(error.inputs)
-        if error.name == "TransferRestricted":
-            return describe(int.from_bytes(bytes(inputs["code"]), "big"), bytes(inputs["reason"]))
-        if error.name == "AccessControlUnauthorizedAccount":
-            inputs["neededRole"] = role_name(bytes(inputs["neededRole"]))
-        template = _MESSAGES.get(error.name)
-        fields = {key: _fmt(value) for key, value in inputs.items()}
-        if template is not None:
-            return template.format(**fields)
-        args = ", ".join(f"{k}={v}" for k, v in fields.items())
-        return f"{error.name}({args})"
+    decoded = decode_revert(error) if isinstance(error, ContractLogicError) else None
+    if decoded is not None:
+        return explain_error(*decoded)
     if isinstance(error, ContractLogicError):
         return f"reverted: {error.message}"
     return str(error)
+
+
+def explain_error(name: str, inputs: dict[str, Any]) -> str:
+    """One line for custom error `name` with its decoded `inputs`."""
+    inputs = dict(inputs)
+    if name == "TransferRestricted":
+        return describe(int.from_bytes(bytes(inputs["code"]), "big"), bytes(inputs["reason"]))
+    if name == "AccessControlUnauthorizedAccount":
+        inputs["neededRole"] = role_name(bytes(inputs["neededRole"]))
+    fields = {key: _fmt(value) for key, value in inputs.items()}
+    for key, names in _ENUMS.get(name, {}).items():
+        fields[key] = names[int(inputs[key])] if int(inputs[key]) < len(names) else fields[key]
+    for key in _TIMES:
+        if key in inputs and isinstance(inputs[key], int):
+            fields[key] = format_date(int(inputs[key]))
+    if name in _VERDICTS:
+        fields["verdict"] = describe(
+            int.from_bytes(bytes(inputs["code"]), "big"), bytes(inputs["reason"])
+        )
+    template = _MESSAGES.get(name)
+    if template is not None:
+        try:
+            return template.format(**fields)
+        except KeyError:  # an error of the same name with other inputs (another contract's)
+            pass
+    args = ", ".join(f"{k}={v}" for k, v in fields.items())
+    return f"{name}({args})"

@@ -10,10 +10,13 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
+from eth_utils import to_checksum_address
+
 from securities_rails.chain.contracts import block_height
 from securities_rails.settlement.deploy import Settlement
 
 LOCKED = 1  # IHashedTimelockEscrow.State.Locked
+SELLER, SECURITY = 0, 2  # fields of IDvPEscrow.TradeTerms
 
 
 def escrowed_securities(
@@ -22,10 +25,11 @@ def escrowed_securities(
     """Escrow address -> owner wallet -> units of `token` it holds for that owner."""
     last = block_height() + 1
     security = token.address
+    # ape decodes the event's TradeTerms struct as a list of raw values (lower-case addresses).
     sellers = {
-        log.terms.seller
+        to_checksum_address(log.terms[SELLER])
         for log in settlement.escrow.TradeProposed.range(start_block, last)
-        if log.terms.security == security
+        if to_checksum_address(log.terms[SECURITY]) == security
     }
     in_escrow = {
         seller: units
@@ -34,7 +38,7 @@ def escrowed_securities(
     }
     in_locks: dict[str, int] = defaultdict(int)
     for log in settlement.htlc.Locked.range(start_block, last):
-        if log.token != security:
+        if to_checksum_address(log.token) != security:
             continue
         lock = settlement.htlc.lockOf(log.lockId)
         if int(lock.state) == LOCKED:
