@@ -40,7 +40,7 @@ $(SOLC): tools/solc.js $(NODE_STAMP)
 
 install: $(PY_STAMP) $(NODE_STAMP) $(SOLC) ## install everything (virtualenv, npm packages, compiler wrapper)
 
-$(BUILD): $(PY_STAMP) $(NODE_STAMP) $(SOLC) ape-config.yaml $(shell find contracts -name '*.sol' -not -path '*/.cache/*')
+$(BUILD): $(PY_STAMP) $(NODE_STAMP) $(SOLC) ape-config.yaml $(shell find contracts interfaces -name '*.sol' -not -path '*/.cache/*')
 	@# --force: ape recompiles only the edited file, so a change to a base contract (TransferRules,
 	@# ERC1643Documents, ...) would leave SecurityToken's bytecode stale. This runs only when a
 	@# .sol file changed.

@@ -13,22 +13,23 @@ import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 /// timelock on (`refund`): exactly one of the two ever happens. SHA-256 (not keccak256) so that
 /// the same hashlock works with HTLCs on chains without keccak (Bitcoin-style scripts, Lightning).
 ///
-/// The cross-chain protocol (seller S delivers units on chain A, buyer B pays cash on chain B):
-/// 1. S draws a random 32-byte secret `s` and computes `H = sha256(s)`; only S knows `s`.
-/// 2. S locks the units on chain A for B with hashlock `H` and timelock `T1`.
-/// 3. B checks that lock (token, quantity, recipient, `H`, `T1`) and that it can receive the units
-///    until `T1` (`canTransfer(escrowA, B, quantity)`, eligibility expiry after `T1`), then locks
-///    the cash on chain B for S with the same `H` and a timelock `T2` such that
-///    `T2 + MINIMUM_MARGIN <= T1` (`isSafeOrdering(T1, T2)`).
-/// 4. S checks the cash lock and claims it before `T2`, which reveals `s` on chain B.
-/// 5. B (or any watcher on B's behalf) reads `s` (event `Claimed`, or `lock(lockId).secret`) and
-///    claims the units on chain A before `T1`: at least the margin is left for it.
-/// 6. If S never claims, B refunds the cash from `T2`, and S the units from `T1`.
-/// Neither party can lose both legs: S obtains the cash only by revealing `s` before `T2`, which
-/// leaves B at least `T1 - T2 >= MINIMUM_MARGIN` to claim the units with it; B cannot claim the
-/// units without `s`. The party holding the secret locks first and with the longer timelock.
-/// Residual risk, outside the protocol: the units' transfer rules must accept B when it claims
-/// (step 3 checks it; a compliance action against B between steps 3 and 5 can stop the claim).
+/// The cross-chain protocol (seller S delivers units on chain A, buyer B pays cash on chain B),
+/// as `securities_rails/settlement/htlc.py` runs it. The buyer holds the secret, so that the leg
+/// the security's transfer rules can refuse (the units) is claimed first, and a refusal reveals
+/// nothing:
+/// 1. B draws a random 32-byte secret `s` and computes `H = sha256(s)`; only B knows `s`.
+/// 2. B locks the cash on chain B for S with hashlock `H` and timelock `T1`.
+/// 3. S checks that lock (token, amount, recipient, `H`, `T1`), then locks the units on chain A
+///    for B with the same `H` and a timelock `T2` such that `T2 + MINIMUM_MARGIN <= T1`
+///    (`isSafeOrdering(T1, T2)`).
+/// 4. B checks the unit lock and claims it before `T2` (the rules check escrow -> B), which
+///    reveals `s` on chain A. If the rules refuse, the claim reverts and `s` stays secret.
+/// 5. S (or any watcher on S's behalf) reads `s` (event `Claimed`, or `lockOf(lockId).secret`)
+///    and claims the cash on chain B before `T1`: at least the margin is left for it.
+/// 6. If B never claims, S refunds the units from `T2`, and B the cash from `T1`.
+/// Neither party can lose both legs: B obtains the units only by revealing `s` before `T2`, which
+/// leaves S at least `T1 - T2 >= MINIMUM_MARGIN` to claim the cash with it; S cannot claim the
+/// cash without `s`. The party holding the secret locks first and with the longer timelock.
 interface IHashedTimelockEscrow {
     /// @notice State of a lock.
     enum State {
