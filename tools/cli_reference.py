@@ -47,6 +47,9 @@ def _option_row(param: click.Option) -> str:
     text = (param.help or "").replace("|", "/")
     if param.name == "account":
         text = "signing account: an ape alias or TEST::n"
+    elif param.name.endswith("_account") and not text:
+        party = param.name.removesuffix("_account")
+        text = f"the {party}'s signing account: an ape alias or TEST::n"
     if param.required:
         text += " (required)"
     if isinstance(param.type, click.Choice):
