@@ -18,7 +18,14 @@ from securities_rails.iso20022 import build, read, schema
 REPO = Path(__file__).resolve().parents[3]
 SHARED = REPO.parent / "shared" / "iso20022"
 FIXTURES = REPO / "tests" / "fixtures" / "iso20022"
-PACKAGED = ("sese.023.001.12.xsd", "sese.024.001.13.xsd", "sese.025.001.12.xsd", "SOURCES.md")
+PACKAGED = (
+    "seev.031.001.15.xsd",
+    "seev.036.001.16.xsd",
+    "sese.023.001.12.xsd",
+    "sese.024.001.13.xsd",
+    "sese.025.001.12.xsd",
+    "SOURCES.md",
+)
 SESE023 = "sese.023.001.12"
 INSTRUCTION = "Document/SctiesSttlmTxInstr"
 
@@ -45,6 +52,8 @@ def refusal(xml: bytes, message: str = SESE023) -> UserError:
 # kept in ../shared/iso20022 on the development machines: the packaged copies must stay
 # byte-identical on every machine, including those without ../shared.
 OFFICIAL_SHA256 = {
+    "seev.031.001.15.xsd": "eea4060b3829eaecc15276bbd8245259929a0ba673a775061f19161bf57f8780",
+    "seev.036.001.16.xsd": "26c95eb46413334e4eab930b14f32bdeed809415410a8b97f66e8f7933cfda1a",
     "sese.023.001.12.xsd": "ff2ac0d6e97af5ddff27f43e1c82974fa57b4fd2de09123122d9e1621bc7fea7",
     "sese.024.001.13.xsd": "16745acf8fe1cbb9855e1783905edd8e8baa738ef9b8ec762f63c42fe0cab8cd",
     "sese.025.001.12.xsd": "ba6d75314c8bb9df2f4413057239e8d73e89ae6782c282d7b49e3139bc24526e",
@@ -61,6 +70,8 @@ def test_packaged_schema_files_are_the_official_files_byte_for_byte(name: str) -
 
 def test_the_package_offers_exactly_its_xsd_files() -> None:
     assert schema.available_messages() == (
+        "seev.031.001.15",
+        "seev.036.001.16",
         "sese.023.001.12",
         "sese.024.001.13",
         "sese.025.001.12",
@@ -73,7 +84,7 @@ def test_a_schema_is_built_once_and_reused() -> None:
 
 def test_a_message_without_a_packaged_schema_is_refused_listing_those_there_are() -> None:
     with pytest.raises(UserError) as caught:
-        schema.load_schema("seev.031.001.15")
+        schema.load_schema("semt.002.001.12")
     assert caught.value.field == "message"
     assert "sese.023.001.12" in caught.value.message
 
