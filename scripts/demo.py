@@ -43,7 +43,7 @@ from securities_rails.identifiers import format_amount, investor_id_hash, parse_
 from securities_rails.registry import investors
 from securities_rails.rules.catalogue import rule_index
 from securities_rails.settlement import cash as cash_leg
-from securities_rails.settlement import htlc, iso_import, messages, trades
+from securities_rails.settlement import exchange, iso_import, messages, trades
 from securities_rails.settlement import views as settlement_views
 from securities_rails.settlement.deploy import (
     cash_token_for,
@@ -362,7 +362,7 @@ def cross_chain_story(
         cash_leg.mint_cash(eur, admin, bob.address, 50_000 * EUR)
     people = (("alice (seller)", alice.address), ("bob (buyer)", bob.address))
     state = Path(tempfile.mkdtemp(prefix="demo-exchange-")) / "exchange.json"
-    htlc.run_exchange(
+    exchange.run_exchange(
         home_url,
         remote.url,
         alice,

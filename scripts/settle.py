@@ -27,6 +27,8 @@ from typing import Any
 import click
 from ape.cli import ConnectedProviderCommand, account_option
 
+from securities_rails.chain.contracts import pending_timestamp
+from securities_rails.chain.networks import connected
 from securities_rails.console import UserErrorGroup, console, done, fields, progress_bar, table
 from securities_rails.csvio import read_rows
 from securities_rails.errors import UserError
@@ -41,15 +43,19 @@ from securities_rails.identifiers import (
 )
 from securities_rails.settlement import batch as batches
 from securities_rails.settlement import cash as cash_leg
-from securities_rails.settlement import iso_import, messages, trades, views
+from securities_rails.settlement import exchange as cross_chain
+from securities_rails.settlement import htlc, iso_import, messages, trades, views
 from securities_rails.settlement.deploy import (
     Settlement,
     cash_token_for,
     cash_tokens,
     deploy_cash_token,
+    deploy_htlc,
+    load_htlc,
     load_settlement,
 )
 from securities_rails.suite import Suite, load_record, load_suite
+from securities_rails.token.instruments import token_for
 
 trade_option = click.option(
     "--trade", required=True, help="Trade id (0x...) or its reference (when unique)."
@@ -455,7 +461,7 @@ def export_command(trade: str, message_type: str, out: Path, side: str) -> None:
     done(f"{message_type} of {trade_id} ({snapshot.status}) written to {out}")
 
 
-# ---- cross-chain (hashed timelocks): see securities_rails/settlement/htlc.py
+# ---- cross-chain (hashed timelocks): see securities_rails/settlement/htlc.py and exchange.py
 #
 #   deploy-htlc   deploy the hashed-timelock escrow alone (a chain that only carries cash)
 #   htlc-lock     lock units or cash for a counterparty under a hashlock until a timelock
@@ -463,12 +469,6 @@ def export_command(trade: str, message_type: str, out: Path, side: str) -> None:
 #   htlc-refund   pay a lock back to its sender, from its timelock on
 #   htlc-status   one lock: terms, state, the secret once claimed, what is possible now
 #   exchange      the whole cross-chain exchange, seller and buyer, resumable from --state
-
-from securities_rails.chain.contracts import pending_timestamp  # noqa: E402
-from securities_rails.chain.networks import connected  # noqa: E402
-from securities_rails.settlement import htlc  # noqa: E402
-from securities_rails.settlement.deploy import deploy_htlc, load_htlc  # noqa: E402
-from securities_rails.token.instruments import token_for  # noqa: E402
 
 lock_id_option = click.option("--lock-id", required=True, help="The lock's id (0x + 64 hex).")
 secret_file_option = click.option(
@@ -656,7 +656,7 @@ def exchange_command(
     """Exchange units on one chain for cash on another through one secret: the buyer locks the
     cash, the seller the units, the buyer claims the units (revealing the secret), the seller
     claims the cash. Interrupted, it resumes from --state without locking twice."""
-    state = htlc.run_exchange(
+    state = cross_chain.run_exchange(
         security_network,
         cash_network,
         seller_account,

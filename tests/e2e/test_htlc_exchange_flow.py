@@ -2,7 +2,7 @@
 
 The security chain carries the suite, an instrument and the hashed-timelock escrow (a registered
 system account); the cash chain carries only an escrow and a cash token. The exchange
-(`securities_rails.settlement.htlc.run_exchange`) settles both legs; a buyer made ineligible
+(`securities_rails.settlement.cross_chain.run_exchange`) settles both legs; a buyer made ineligible
 after the seller locked cannot claim, reveals nothing, and both legs are refunded after their
 timelocks; the seller refuses a T2 that is not safely before T1; a counterparty lock that
 differs from the terms is named field by field; a claim one second before the timelock lands and
@@ -37,6 +37,7 @@ from securities_rails.deployments import ENV_VAR
 from securities_rails.errors import UserError
 from securities_rails.identifiers import investor_id_hash
 from securities_rails.registry.investors import register_system_account
+from securities_rails.settlement import exchange as cross_chain
 from securities_rails.settlement import htlc
 from securities_rails.settlement.deploy import deploy_cash_token, deploy_htlc
 from securities_rails.suite import SuiteRoles, create_instrument, deploy_suite, load_record
@@ -215,9 +216,9 @@ class Interrupted(Exception):  # noqa: N818 (what happened to the run)
     """Stands for the process being killed at that point."""
 
 
-def exchange(world: World, state: Path, **options: Any) -> htlc.ExchangeState:
+def exchange(world: World, state: Path, **options: Any) -> cross_chain.ExchangeState:
     """The exchange of QUANTITY units for PRICE EUR between the seller and the buyer."""
-    return htlc.run_exchange(
+    return cross_chain.run_exchange(
         world.security.url,
         world.cash.url,
         world.people["seller"],
@@ -260,7 +261,7 @@ def test_the_exchange_delivers_the_units_and_pays_the_cash_on_both_chains(world,
     path = tmp_path / "exchange.json"
     steps: list[str] = []
     state = exchange(world, path, log=steps.append)
-    assert state.done == list(htlc.STEPS)
+    assert state.done == list(cross_chain.STEPS)
     assert world.balances() == exchanged(before)
     assert world.balance("security", world.security_htlc) == 0
     assert world.balance("cash", world.cash_htlc) == 0
@@ -299,7 +300,7 @@ def test_a_buyer_made_ineligible_after_the_seller_locked_reveals_nothing_and_bot
         exchange(world, path, hook=compliance_action)
     assert refused.value.field == "recipient"
     assert "RECIPIENT_ELIGIBILITY_EXPIRED" in refused.value.message
-    state = htlc.ExchangeState.load(path)
+    state = cross_chain.ExchangeState.load(path)
     secret = bytes.fromhex(state.secret[2:])
     assert lock_on(world, "security", state.security_lock).secret is None
     for leg in ("security", "cash"):
@@ -340,7 +341,7 @@ def test_the_seller_refuses_to_lock_when_no_t2_is_left_safely_before_t1(world, t
     assert refused.value.field == "timelock"
     assert "T2" in refused.value.message and "not ahead" in refused.value.message
     assert world.head("security") == security_head + 1  # the warp's block, no transaction
-    assert world.locked_events("security", htlc.ExchangeState.load(path).hashlock) == []
+    assert world.locked_events("security", cross_chain.ExchangeState.load(path).hashlock) == []
     assert world.balance("security", "seller") == before["security seller"]
 
 
@@ -438,7 +439,7 @@ def test_a_claim_with_the_wrong_secret_is_refused_before_sending(world, cash_loc
 # Each step killed after its transaction was mined but before the state file recorded it (the
 # case the chain must resolve); and once after a step was recorded (the state file resolves it).
 INTERRUPTIONS = [("secret", "recorded"), ("cash_locked", "recorded")] + [
-    (step, "mined") for step in htlc.STEPS[1:]
+    (step, "mined") for step in cross_chain.STEPS[1:]
 ]
 
 
@@ -457,7 +458,7 @@ def test_an_exchange_interrupted_after_a_step_resumes_without_locking_twice(
         exchange(world, path, hook=killed)
     resumed: list[str] = []
     state = exchange(world, path, log=resumed.append)
-    assert state.done == list(htlc.STEPS)
+    assert state.done == list(cross_chain.STEPS)
     assert resumed[0].startswith("resuming from")
     assert len(world.locked_events("security", state.hashlock)) == 1
     assert len(world.locked_events("cash", state.hashlock)) == 1
