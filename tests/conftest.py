@@ -55,6 +55,18 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 CASH = 1_000_000 * 10**6  # cash minted to each buyer by `desk`, in micro-euros
 
 
+# Stateful flows that send thousands of transactions to the session's Anvil. They run last: Anvil
+# keeps fewer historical states in memory once it holds that many (every transaction is traced
+# step by step for ape), and tests that trace earlier transactions (the upgrade flow reads every
+# slot written since its world was built) need those states.
+RUN_LAST = ("tests/e2e/test_dvp_conservation_flow.py",)
+
+
+def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
+    last = [item for item in items if item.nodeid.startswith(RUN_LAST)]
+    items[:] = [item for item in items if not item.nodeid.startswith(RUN_LAST)] + last
+
+
 @pytest.fixture(scope="session")
 def admin(accounts: Any) -> Any:
     return accounts[0]
