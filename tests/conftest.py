@@ -22,7 +22,6 @@ from suite_data import FRANCE, GERMANY, USA, YEAR, instrument_data
 
 from securities_rails.chain.anvil import free_port
 from securities_rails.identifiers import investor_id_hash
-from securities_rails.settlement.deploy import Settlement, deploy_cash_token, deploy_settlement
 from securities_rails.suite import (
     Suite,
     SuiteRoles,
@@ -50,9 +49,6 @@ settings.register_profile(
     "fuzz", parent=settings.get_profile("default"), max_examples=1000, stateful_step_count=50
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
-
-
-CASH = 1_000_000 * 10**6  # cash minted to each buyer by `desk`, in micro-euros
 
 
 # Stateful flows that send thousands of transactions to the session's Anvil. They run last: Anvil
@@ -196,48 +192,6 @@ def holders(
     token.mint(alice, 1000, sender=issuer)
     token.mint(bob, 1000, sender=issuer)
     return token
-
-
-# ---------------------------------------------------------------------- settlement
-
-
-@pytest.fixture(scope="session")
-def settlement(
-    suite: Suite, accounts: Any, admin: Any, upgrader: Any, registrar: Any
-) -> Settlement:
-    """The DvP escrow and hashed-timelock escrow next to the suite (in its record, so the CLI
-    finds them), deployed by accounts[7], which deploys nothing else in the session: ape remembers
-    the contract type of every address, and another fixture deploying from the same account and
-    nonce after a snapshot rollback would get the same address."""
-    return deploy_settlement(
-        accounts[7],
-        admin=admin.address,
-        upgrader=upgrader.address,
-        record=suite.record,
-        registry=suite.registry,
-        registrar=registrar,
-    )
-
-
-@pytest.fixture(scope="session")
-def eur(settlement: Settlement, accounts: Any, admin: Any, issuer: Any) -> Any:
-    """The EUR cash token; `issuer` holds its cash-issuer role."""
-    return deploy_cash_token(
-        accounts[7],
-        currency="EUR",
-        admin=admin.address,
-        issuer=issuer.address,
-        record=settlement.record,
-    )
-
-
-@pytest.fixture
-def desk(holders: Any, eur: Any, issuer: Any, bob: Any, carol: Any) -> Any:
-    """`holders` (alice 1,000 units, bob 1,000, carol registered) and 1,000,000 EUR of cash each
-    for bob and carol. Function-scoped, rolled back after each test."""
-    eur.mint(bob, CASH, sender=issuer)
-    eur.mint(carol, CASH, sender=issuer)
-    return holders
 
 
 # ---------------------------------------------------------------------- two chains, one bridge

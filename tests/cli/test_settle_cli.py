@@ -18,11 +18,39 @@ from suite_data import ISIN
 
 from securities_rails import iso20022
 from securities_rails.settlement import messages, trades
-from securities_rails.settlement.deploy import Settlement
+from securities_rails.settlement.deploy import Settlement, deploy_cash_token, deploy_settlement
 
 ISSUER, ALICE, BOB, CAROL, OUTSIDER = 1, 6, 7, 8, 9
 EUR = 10**6
 DAY = 24 * 3600
+
+
+@pytest.fixture(scope="session")
+def dvp(suite: Any, accounts: Any, admin: Any, upgrader: Any, registrar: Any) -> Settlement:
+    """The escrows deployed by accounts[7], which deploys nothing else (see
+    tests/unit/settlement/conftest.py); the same record as the suite, so the CLI finds them."""
+    return deploy_settlement(
+        accounts[7],
+        admin=admin.address,
+        upgrader=upgrader.address,
+        record=suite.record,
+        registry=suite.registry,
+        registrar=registrar,
+    )
+
+
+@pytest.fixture(scope="session")
+def eur(dvp: Settlement, accounts: Any, admin: Any, issuer: Any) -> Any:
+    return deploy_cash_token(
+        accounts[7], currency="EUR", admin=admin.address, issuer=issuer.address, record=dvp.record
+    )
+
+
+@pytest.fixture
+def desk(holders: Any, dvp: Settlement, eur: Any, issuer: Any, bob: Any, carol: Any) -> Any:
+    eur.mint(bob, 1_000_000 * EUR, sender=issuer)
+    eur.mint(carol, 1_000_000 * EUR, sender=issuer)
+    return holders
 
 
 def error_line(output: str) -> str:
@@ -48,22 +76,22 @@ def instruct_args(seller: Any, buyer: Any, **overrides: str) -> list[str]:
     return args
 
 
-def settlement_hash(settlement: Settlement, trade_id: str) -> str:
+def settlement_hash(dvp: Settlement, trade_id: str) -> str:
     """The transaction hash of the trade's TradeSettled event, read from the chain."""
-    (log,) = settlement.escrow.TradeSettled.range(0, 0, search_topics={"tradeId": trade_id})
+    (log,) = dvp.escrow.TradeSettled.range(0, 0, search_topics={"tradeId": trade_id})
     return "0x" + bytes.fromhex(str(log.transaction_hash).removeprefix("0x")).hex()
 
 
-def status_of(settlement: Settlement, reference: str) -> str:
-    trade_id = trades.resolve_trade(settlement, reference)
-    return trades.STATUSES[int(settlement.escrow.tradeStatus(trade_id))]
+def status_of(dvp: Settlement, reference: str) -> str:
+    trade_id = trades.resolve_trade(dvp, reference)
+    return trades.STATUSES[int(dvp.escrow.tradeStatus(trade_id))]
 
 
 # ---------------------------------------------------------------- trading
 
 
 def test_a_trade_is_instructed_affirmed_and_settled_from_the_command_line(
-    run, settlement, desk, eur, alice, bob
+    run, dvp, desk, eur, alice, bob
 ):
     result = run("settle", *instruct_args(alice, bob), account=ALICE)
     assert result.exit_code == 0, result.output
@@ -79,9 +107,9 @@ def test_a_trade_is_instructed_affirmed_and_settled_from_the_command_line(
     assert result.exit_code == 0, result.output
     assert (desk.balanceOf(bob), eur.balanceOf(alice)) == (1010, 2500 * EUR)
     shown = run("settle", "status", "--trade", "CLI-1", account=None)
-    trade_id = trades.resolve_trade(settlement, "CLI-1")
+    trade_id = trades.resolve_trade(dvp, "CLI-1")
     assert "settled" in shown.output and trade_id in shown.output
-    assert settlement_hash(settlement, trade_id) in shown.output
+    assert settlement_hash(dvp, trade_id) in shown.output
 
 
 @pytest.mark.parametrize(
@@ -110,7 +138,7 @@ def test_an_unusable_instruction_is_one_line_naming_the_field_and_sends_nothing(
 
 
 def test_a_settlement_the_rules_refuse_prints_the_reason_and_sends_nothing(
-    run, settlement, desk, alice, bob, enforcer, chain
+    run, dvp, desk, alice, bob, enforcer, chain
 ):
     assert run("settle", *instruct_args(alice, bob), account=ALICE).exit_code == 0
     assert run("settle", "affirm", "--trade", "CLI-1", account=BOB).exit_code == 0
@@ -119,11 +147,11 @@ def test_a_settlement_the_rules_refuse_prints_the_reason_and_sends_nothing(
     result = run("settle", "settle", "--trade", "CLI-1", account=ALICE)
     assert result.exit_code == 1
     assert "RECIPIENT_FROZEN" in error_line(result.output)
-    assert chain.blocks.height == height and status_of(settlement, "CLI-1") == "matched"
+    assert chain.blocks.height == height and status_of(dvp, "CLI-1") == "matched"
 
 
 def test_several_trades_settle_in_one_transaction_with_a_result_each(
-    run, settlement, desk, alice, bob, carol, chain, tmp_path: Path
+    run, dvp, desk, alice, bob, carol, chain, tmp_path: Path
 ):
     for reference, buyer in (("CLI-A", bob), ("CLI-B", carol), ("CLI-C", carol)):
         args = instruct_args(alice, buyer, reference=reference)
@@ -136,13 +164,13 @@ def test_several_trades_settle_in_one_transaction_with_a_result_each(
     assert chain.blocks.height == height + 1
     assert "1 of 2 trade(s) settled in one transaction" in result.output
     assert "NOT_MATCHED" in result.output
-    assert [status_of(settlement, r) for r in ("CLI-A", "CLI-B")] == ["settled", "proposed"]
+    assert [status_of(dvp, r) for r in ("CLI-A", "CLI-B")] == ["settled", "proposed"]
     path = tmp_path / "settle.csv"
-    path.write_text(f"trade\nCLI-C\n{trades.resolve_trade(settlement, 'CLI-B')}\n")
+    path.write_text(f"trade\nCLI-C\n{trades.resolve_trade(dvp, 'CLI-B')}\n")
     result = run("settle", "settle", "--csv", str(path), account=OUTSIDER)
     assert result.exit_code == 0, result.output
     assert "1 of 2 trade(s) settled" in result.output
-    assert status_of(settlement, "CLI-C") == "settled"
+    assert status_of(dvp, "CLI-C") == "settled"
 
 
 def test_settling_names_an_unknown_trade(run, desk, chain):
@@ -153,7 +181,7 @@ def test_settling_names_an_unknown_trade(run, desk, chain):
     assert chain.blocks.height == height
 
 
-def test_a_cancelled_trade_gives_each_leg_back(run, settlement, desk, eur, alice, bob, chain):
+def test_a_cancelled_trade_gives_each_leg_back(run, dvp, desk, eur, alice, bob, chain):
     assert run("settle", *instruct_args(alice, bob), account=ALICE).exit_code == 0
     assert run("settle", "affirm", "--trade", "CLI-1", account=BOB).exit_code == 0
     result = run("settle", "cancel", "--trade", "CLI-1", account=ALICE)
@@ -196,9 +224,7 @@ def _instructions(tmp_path: Path, rows: list[str]) -> Path:
     return path
 
 
-def test_a_file_of_trades_is_instructed_row_by_row(
-    run, settlement, desk, alice, bob, carol, tmp_path
-):
+def test_a_file_of_trades_is_instructed_row_by_row(run, dvp, desk, alice, bob, carol, tmp_path):
     path = _instructions(
         tmp_path,
         [
@@ -209,7 +235,7 @@ def test_a_file_of_trades_is_instructed_row_by_row(
     result = run("settle", "batch", "--csv", str(path), account=ALICE)
     assert result.exit_code == 0, result.output
     assert "2 trade(s) instructed" in result.output
-    assert [status_of(settlement, r) for r in ("F-1", "F-2")] == ["proposed", "proposed"]
+    assert [status_of(dvp, r) for r in ("F-1", "F-2")] == ["proposed", "proposed"]
     assert desk.balanceOf(alice) == 985
 
 
@@ -270,7 +296,7 @@ def _both_sides(tmp_path: Path, seller: Any, buyer: Any, day: Any) -> tuple[Path
 
 
 def test_instructions_imported_from_both_sides_match_and_export_their_status(
-    run, settlement, desk, alice, bob, settlement_day, tmp_path
+    run, dvp, desk, alice, bob, settlement_day, tmp_path
 ):
     seller_file, buyer_file = _both_sides(tmp_path, alice, bob, settlement_day)
     result = run("settle", "import", str(seller_file), account=ALICE)
@@ -282,7 +308,7 @@ def test_instructions_imported_from_both_sides_match_and_export_their_status(
     assert "matched" in result.output
     iso20022.validate(advice.read_bytes(), messages.SESE024)
     assert b"<Mtchd" in advice.read_bytes()
-    trade = trades.read_trade(settlement, trades.resolve_trade(settlement, "ISO-1"))
+    trade = trades.read_trade(dvp, trades.resolve_trade(dvp, "ISO-1"))
     assert trade.deadline == int(
         datetime.combine(settlement_day + timedelta(days=1), datetime.min.time(), UTC).timestamp()
     )
@@ -290,7 +316,7 @@ def test_instructions_imported_from_both_sides_match_and_export_their_status(
 
 
 def test_a_settled_trade_exports_a_valid_confirmation_with_its_transaction(
-    run, settlement, desk, alice, bob, settlement_day, tmp_path
+    run, dvp, desk, alice, bob, settlement_day, tmp_path
 ):
     seller_file, buyer_file = _both_sides(tmp_path, alice, bob, settlement_day)
     assert run("settle", "import", str(seller_file), account=ALICE).exit_code == 0
@@ -311,9 +337,9 @@ def test_a_settled_trade_exports_a_valid_confirmation_with_its_transaction(
     assert result.exit_code == 0, result.output
     xml = confirmation.read_bytes()
     iso20022.validate(xml, messages.SESE025)
-    trade_id = trades.resolve_trade(settlement, "ISO-1")
+    trade_id = trades.resolve_trade(dvp, "ISO-1")
     text = " ".join(etree.fromstring(xml).itertext())
-    assert "ISO-1" in text and ISIN in text and settlement_hash(settlement, trade_id) in text
+    assert "ISO-1" in text and ISIN in text and settlement_hash(dvp, trade_id) in text
     assert bob.address in text and "2500" in text
 
 
@@ -355,7 +381,7 @@ def test_an_invalid_message_is_named_by_its_element(run, desk, tmp_path, chain):
 # ---------------------------------------------------------------- the cash leg
 
 
-def test_the_cash_leg_is_created_minted_shown_and_burned(run, settlement, accounts, alice, chain):
+def test_the_cash_leg_is_created_minted_shown_and_burned(run, dvp, accounts, alice, chain):
     # Deployed by bob, the account that deploys the settlement contracts and nothing else.
     issuer = accounts[ISSUER].address
     result = run("settle", "cash", "create", "--currency", "CHF", "--issuer", issuer, account=BOB)
