@@ -39,7 +39,20 @@ if (args.includes('--version') || args.includes('-v')) {
       if (found) input.sources[name] = { content: fs.readFileSync(found, 'utf8') };
     }
   }
+  // solc-js copies its input string onto the WebAssembly stack (a few MB): a large project's
+  // sources given inline overflow it ("memory access out of bounds"). So every inline source is
+  // handed to solc as a URL and served from memory by the read callback instead (heap memory).
+  const inline = new Map();
+  for (const [name, source] of Object.entries(input.sources || {})) {
+    if (typeof source.content === 'string') {
+      const url = 'inline:' + name;
+      inline.set(url, source.content);
+      const { content, ...rest } = source;
+      input.sources[name] = { ...rest, urls: [url] };
+    }
+  }
   const findImports = (p) => {
+    if (inline.has(p)) return { contents: inline.get(p) };
     const found = resolve(p);
     return found ? { contents: fs.readFileSync(found, 'utf8') } : { error: 'File not found: ' + p };
   };
