@@ -32,6 +32,22 @@ interface ISecurityToken is IERC20Metadata, IERC1643, ITransferRules, IInstrumen
         uint96 nominalPerUnit;
     }
 
+    /// @notice Where the instrument stands in its life. What each state allows is checked by the
+    /// same code as every mint and transfer (`canTransfer` agrees), with one reason per state
+    /// (ERC-1066 code 0x50): INSTRUMENT_NOT_ACTIVE (Issued), INSTRUMENT_SUSPENDED,
+    /// INSTRUMENT_MATURED, INSTRUMENT_REDEEMED. Zero-value transfers move nothing and pass in every
+    /// state (unless paused); burns (issuer), forced transfers and recoveries (registrar) go on in
+    /// every state but Redeemed, where no unit is left to move.
+    /// @dev `Active` is 0, so an instrument upgraded from an implementation without lifecycle
+    /// states reads as `Active`. `Matured` is never stored: it is derived from the maturity date.
+    enum LifecycleState {
+        Active, // normal: mints and transfers under the rules
+        Issued, // primary placement: the issuer mints, holders (system accounts too) cannot transfer yet
+        Suspended, // no mint, no transfer
+        Matured, // from the maturity date on: no mint; a transfer only from a system account or to an issuer
+        Redeemed // terminal: every unit redeemed (supply 0), no mint: nothing moves
+    }
+
     /// @notice Who holds each role when the instrument is created.
     struct Roles {
         address admin;
@@ -53,6 +69,14 @@ interface ISecurityToken is IERC20Metadata, IERC1643, ITransferRules, IInstrumen
     /// @notice Part of a balance was unfrozen (also when a forced transfer or burn consumed frozen units).
     event TokensUnfrozen(address indexed wallet, uint256 amount);
 
+    /// @notice The lifecycle state changed (`Matured` is reached by the date alone, with no event).
+    event LifecycleStateChanged(LifecycleState indexed from, LifecycleState indexed to, address indexed by);
+    /// @notice The record-date book the token writes its checkpoints to changed (0: none).
+    event RecordDatesSet(address indexed previous, address indexed recordDates);
+    /// @notice The first record date was scheduled: from `timestamp` on, every balance change
+    /// writes the checkpoints it needs to the record-date book.
+    event CheckpointsFrom(uint40 timestamp);
+
     /// @notice A forced transfer or recovery to a wallet that is not registered.
     error RecipientNotRegistered(address wallet);
     /// @notice A forced transfer from a wallet to itself, or a recovery to the same wallet.
@@ -63,6 +87,14 @@ interface ISecurityToken is IERC20Metadata, IERC1643, ITransferRules, IInstrumen
     error FreezeAmountInvalid(address wallet, uint256 amount, uint256 available);
     /// @notice Batch arrays have different lengths or are empty.
     error BatchLengthMismatch();
+    /// @notice This lifecycle transition does not exist (`from` is the current, effective state).
+    error InvalidLifecycleTransition(LifecycleState from, LifecycleState to);
+    /// @notice Units exist: a placement opens, and an instrument is redeemed, only with no unit outstanding.
+    error UnitsOutstanding(uint256 supply);
+    /// @notice The record-date book is fixed once a record date has been scheduled, or is not a contract.
+    error RecordDatesLocked(address recordDates);
+    /// @notice Only the token's record-date book reports scheduled record dates.
+    error NotRecordDates(address caller);
 
     /// @notice The instrument data.
     function instrument() external view returns (Instrument memory);
@@ -102,4 +134,34 @@ interface ISecurityToken is IERC20Metadata, IERC1643, ITransferRules, IInstrumen
     function pause() external;
     /// @notice Resume (pauser).
     function unpause() external;
+
+    /// @notice The lifecycle state now: the stored state, except `Matured` from the maturity date
+    /// on (for an instrument with one) and `Redeemed` once redeemed.
+    function lifecycleState() external view returns (LifecycleState);
+    /// @notice Move the instrument to lifecycle state `to`. Transitions and who makes them:
+    /// Active -> Issued (issuer; only while no unit exists: opens a primary placement),
+    /// Issued -> Active (issuer; closes the placement),
+    /// Active -> Suspended and Suspended -> Active (corporate-action agent),
+    /// any state but Redeemed -> Redeemed (corporate-action agent; only with a zero supply).
+    /// `Matured` is reached by the maturity date alone and left only to `Redeemed`. Anything else
+    /// reverts `InvalidLifecycleTransition(from, to)`.
+    function setLifecycleState(LifecycleState to) external;
+    /// @notice Copy the instrument's maturity date into the lifecycle slot the transfer path
+    /// reads. Idempotent and open to anyone (the date is part of the fixed instrument data).
+    /// Instruments created since lifecycle states do it in `initialize`; one created before
+    /// matures on its date once this, or any lifecycle change, has run: pass it as the call of
+    /// `upgradeToAndCall` when upgrading such an instrument. Emits nothing: it caches data that
+    /// `instrument()` already shows.
+    function syncMaturity() external;
+
+    /// @notice The record-date book (`IRecordDates`) this token writes its checkpoints to; 0 for none.
+    function recordDates() external view returns (address);
+    /// @notice Set the record-date book (admin; 0 for none). Refused (`RecordDatesLocked`) for an
+    /// address without code, and once a record date has been scheduled for this token: the book
+    /// then stays for the life of the instrument (it is upgradeable behind its proxy instead).
+    function setRecordDates(address book) external;
+    /// @notice Called by the record-date book (only) when it schedules a record date of this
+    /// token. The first one's timestamp is kept: once it has passed, every balance change calls
+    /// the book's `onBalanceChange`; before it, none does.
+    function recordDateScheduled(uint40 timestamp) external;
 }

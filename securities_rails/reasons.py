@@ -145,6 +145,31 @@ REASONS: dict[str, Reason] = _table(
         "the amount is below the instrument's minimum transfer",
         "transfer at least the instrument's minimum transfer amount",
     ),
+    Reason(
+        TRANSFER_FAILED,
+        "INSTRUMENT_NOT_ACTIVE",
+        "the instrument is in its primary placement: only the issuer mints and burns",
+        "wait until the issuer closes the placement and activates the instrument",
+    ),
+    Reason(
+        TRANSFER_FAILED,
+        "INSTRUMENT_SUSPENDED",
+        "the instrument is suspended: no transfer or mint until it is resumed",
+        "ask the corporate-action agent to resume the instrument",
+    ),
+    Reason(
+        TRANSFER_FAILED,
+        "INSTRUMENT_MATURED",
+        "the instrument has matured: units can only be redeemed (or come home from a system "
+        "account such as bridge custody or an escrow)",
+        "redeem the units with the issuer's redemption; nothing else can move them",
+    ),
+    Reason(
+        TRANSFER_FAILED,
+        "INSTRUMENT_REDEEMED",
+        "the instrument is redeemed: every unit is gone and nothing moves",
+        "nothing to fix: the instrument has ended",
+    ),
 )
 
 _HEX32_RE = re.compile(r"^0x[0-9a-fA-F]{64}$")

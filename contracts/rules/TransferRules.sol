@@ -11,7 +11,9 @@ import {ITransferRules} from "../../interfaces/ITransferRules.sol";
 /// together), which the investor-count and holding-cap rules and the cap table need.
 /// @dev Inherited by the token so that a compliant transfer pays for no extra contract call: the
 /// hot configuration (registry, active rules, lock-up date, limits) is packed into two slots.
-/// `canTransfer` and the transfer itself both go through `_assess`, so they cannot disagree.
+/// `canTransfer` and the transfer itself both go through `_assess`, so they cannot disagree. The
+/// instrument's lifecycle state (the token's) is part of the same check: right after the pause,
+/// zero-address and zero-value checks, one reason per state that refuses (INSTRUMENT_*, 0x50).
 abstract contract TransferRules is ITransferRules {
     // ERC-1066 status codes.
     bytes1 internal constant CODE_FAILURE = 0x50;
@@ -39,6 +41,20 @@ abstract contract TransferRules is ITransferRules {
     bytes32 internal constant HOLDING_CAP_EXCEEDED = "HOLDING_CAP_EXCEEDED";
     bytes32 internal constant LOCKED_UP = "LOCKED_UP";
     bytes32 internal constant BELOW_MIN_TRANSFER = "BELOW_MIN_TRANSFER";
+    // One reason per lifecycle state that refuses (docs/rules.md), all with CODE_FAILURE.
+    bytes32 internal constant INSTRUMENT_NOT_ACTIVE = "INSTRUMENT_NOT_ACTIVE"; // Issued: placement
+    bytes32 internal constant INSTRUMENT_SUSPENDED = "INSTRUMENT_SUSPENDED";
+    bytes32 internal constant INSTRUMENT_MATURED = "INSTRUMENT_MATURED";
+    bytes32 internal constant INSTRUMENT_REDEEMED = "INSTRUMENT_REDEEMED";
+
+    /// @dev Bits 6 and 7 of `Config.active` (rule types use bits 0-5), kept in the slot every
+    /// transfer already reads, so that an instrument with neither pays no extra storage read.
+    /// LIFECYCLE_ON: the lifecycle state is not plain Active (a stored state, or a maturity date),
+    /// so `_assess` reads the token's lifecycle slot. CHECKPOINTS_ON: a record date has been
+    /// scheduled, so every balance change reads the lifecycle slot (and, once that record date
+    /// has passed, calls the record-date book).
+    uint8 internal constant LIFECYCLE_ON = 0x80;
+    uint8 internal constant CHECKPOINTS_ON = 0x40;
 
     uint8 private constant ALLOWED = 1;
     uint8 private constant DENIED = 2;
@@ -47,7 +63,7 @@ abstract contract TransferRules is ITransferRules {
     /// instruments with none skip the per-wallet freeze reads.
     struct Config {
         IInvestorRegistry registry;
-        uint8 active; // bit i set: RuleType(i) is on
+        uint8 active; // bit i set: RuleType(i) is on; bits 6, 7: CHECKPOINTS_ON, LIFECYCLE_ON
         uint40 lockUpUntil;
         uint24 maxInvestors;
         uint24 frozenWallets;
@@ -97,6 +113,26 @@ abstract contract TransferRules is ITransferRules {
 
     /// @dev Balance of a wallet (from the token's ERC-20).
     function _balanceOfWallet(address wallet) internal view virtual returns (uint256);
+
+    /// @dev What the lifecycle state (from the token's lifecycle slot, read only when
+    /// LIFECYCLE_ON) says of a mint (`mint`) or a transfer: `OK` or the state's reason, and whether
+    /// the instrument has matured (a transfer then needs a system sender or the issuer as recipient).
+    function _lifecycleRefusal(bool mint) internal view virtual returns (bytes32 refusal, bool matured);
+
+    /// @dev Whether `account` is the issuer (holds the token's issuer role): matured units may
+    /// still go to it (a redemption or bridge endpoint that burns them).
+    function _isIssuer(address account) internal view virtual returns (bool);
+
+    /// @dev Set LIFECYCLE_ON and CHECKPOINTS_ON to `flags` (the rule bits stay).
+    function _setLifecycleFlags(uint8 flags) internal {
+        Config storage cfg = _rules().config;
+        cfg.active = (cfg.active & ~(LIFECYCLE_ON | CHECKPOINTS_ON)) | flags;
+    }
+
+    /// @dev The LIFECYCLE_ON and CHECKPOINTS_ON bits.
+    function _lifecycleFlags() internal view returns (uint8) {
+        return _rules().config.active & (LIFECYCLE_ON | CHECKPOINTS_ON);
+    }
 
     // ------------------------------------------------------------------ rule administration
 
@@ -198,11 +234,22 @@ abstract contract TransferRules is ITransferRules {
         RulesStorage storage $ = _rules();
         Config memory cfg = $.config;
         bool anyFrozen = cfg.frozenWallets != 0;
+        bool matured = false;
+        if (cfg.active & LIFECYCLE_ON != 0) {
+            (bytes32 refusal, bool hasMatured) = _lifecycleRefusal(from == address(0));
+            if (refusal != OK) return (CODE_FAILURE, refusal, idFrom, idTo);
+            matured = hasMatured;
+        }
 
         if (from == address(0)) {
             idTo = cfg.registry.identityOf(to);
         } else {
             (idFrom, idTo) = cfg.registry.identityPair(from, to);
+            // Matured: units only leave system accounts (custody, escrow bringing them home) or
+            // go to the issuer (who burns them); no other transfer.
+            if (matured && idFrom.kind != IInvestorRegistry.WalletKind.System && !_isIssuer(to)) {
+                return (CODE_FAILURE, INSTRUMENT_MATURED, idFrom, idTo);
+            }
             uint256 balance = _balanceOfWallet(from);
             if (amount > balance) return (CODE_INSUFFICIENT_FUNDS, INSUFFICIENT_BALANCE, idFrom, idTo);
             if (anyFrozen) {

@@ -8,22 +8,28 @@ import {PausableUpgradeable} from "@openzeppelin/contracts-upgradeable/utils/Pau
 import {UUPSUpgradeable} from "@openzeppelin/contracts-upgradeable/proxy/utils/UUPSUpgradeable.sol";
 import {IERC20Metadata} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Metadata.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
+import {LowLevelCall} from "@openzeppelin/contracts/utils/LowLevelCall.sol";
 import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
 import {AccessControlUpgradeable} from "@openzeppelin/contracts-upgradeable/access/AccessControlUpgradeable.sol";
 import {ISecurityToken} from "../../interfaces/ISecurityToken.sol";
+import {IRecordDates} from "../../interfaces/IRecordDates.sol";
 import {IInvestorRegistry} from "../../interfaces/IInvestorRegistry.sol";
 import {TransferRules} from "../rules/TransferRules.sol";
 import {ERC1643Documents} from "./ERC1643Documents.sol";
 import {InstrumentIdentifiers} from "./InstrumentIdentifiers.sol";
+import {IInstrumentErrors} from "../../interfaces/IInstrumentErrors.sol";
 
 /// @title SecurityToken
 /// @notice A tokenised security behind a UUPS proxy: an ERC-20 whose mints and transfers obey the
 /// instrument's rules (TransferRules), carrying its ISIN, CFI, issuer LEI and currency, with
 /// role-separated powers: admin (governance, rules; two-step handover), issuer (mint, burn,
-/// documents), registrar (forced transfer, wallet recovery), enforcer (freezes), pauser, upgrader.
+/// documents), registrar (forced transfer, wallet recovery), enforcer (freezes), pauser, upgrader,
+/// corporate-action agent (suspension, redemption, record dates).
 /// @dev Pause stops transfers, mints and burns; the registrar's forced transfers and recoveries go
 /// on, as they are the tools used during an incident. The upgrader role administers itself, so
-/// the admin cannot grant itself the power to upgrade.
+/// the admin cannot grant itself the power to upgrade. Lifecycle states (ISecurityToken.
+/// LifecycleState) are checked by `_assess` with the rules; every balance change goes through
+/// `_commit`, which reports it to the record-date book once a record date has passed.
 /// @custom:security-contact see docs/security.md
 contract SecurityToken is
     ISecurityToken,
@@ -34,8 +40,6 @@ contract SecurityToken is
     TransferRules,
     ERC1643Documents
 {
-    using InstrumentIdentifiers for bytes12;
-
     /// @notice Mints, burns and manages documents.
     bytes32 public constant ISSUER_ROLE = keccak256("ISSUER_ROLE");
     /// @notice Transfer agent: forced transfers and wallet recovery.
@@ -46,10 +50,35 @@ contract SecurityToken is
     bytes32 public constant PAUSER_ROLE = keccak256("PAUSER_ROLE");
     /// @notice Upgrades the implementation; administers itself.
     bytes32 public constant UPGRADER_ROLE = keccak256("UPGRADER_ROLE");
+    /// @notice Corporate-action agent: suspends and resumes the instrument, marks it redeemed,
+    /// and schedules record dates in the record-date book (also granted, by the admin, to the
+    /// distribution and redemption contracts).
+    bytes32 public constant CORPORATE_ACTION_ROLE = keccak256("CORPORATE_ACTION_ROLE");
+
+    // Lifecycle transitions as bit sets: bit `8 * from + to` (LifecycleState values, Active 0,
+    // Issued 1, Suspended 2, Matured 3, Redeemed 4) is set for each transition in the set.
+    // TRANSITIONS: Active->Issued, Active->Suspended, Issued->Active, Suspended->Active, and
+    // Active/Issued/Suspended/Matured->Redeemed. BY_ISSUER: the placement's two (the others need
+    // the corporate-action role). NEED_NO_SUPPLY: opening a placement and redeeming.
+    uint256 private constant TRANSITIONS = (1 << 1) | (1 << 2) | (1 << 8) | (1 << 16) | (1 << 4) | (1 << 12)
+        | (1 << 20) | (1 << 28);
+    uint256 private constant BY_ISSUER = (1 << 1) | (1 << 8);
+    uint256 private constant NEED_NO_SUPPLY = (1 << 1) | (1 << 4) | (1 << 12) | (1 << 20) | (1 << 28);
 
     /// @custom:storage-location erc7201:securities-rails.storage.SecurityToken
     struct TokenStorage {
         Instrument instrument;
+        Lifecycle lifecycle; // appended (lifecycle states and record dates)
+    }
+
+    /// @dev One slot, read by the hot path only when TransferRules' LIFECYCLE_ON (state, maturity)
+    /// or CHECKPOINTS_ON (record dates) bit is set. All zero (an instrument from before lifecycle
+    /// states) means Active, no maturity, no book.
+    struct Lifecycle {
+        IRecordDates recordDates; // the record-date book, or 0
+        LifecycleState state; // stored state: Active, Issued, Suspended or Redeemed (never Matured)
+        uint40 maturity; // copy of instrument.maturity (0: none), so the hot path reads one slot
+        uint40 checkpointsFrom; // timestamp of the first record date (0: none scheduled)
     }
 
     // keccak256(abi.encode(uint256(keccak256("securities-rails.storage.SecurityToken")) - 1)) & ~bytes32(uint256(0xff))
@@ -61,9 +90,14 @@ contract SecurityToken is
         }
     }
 
+    /// @dev The checks `initialize` runs, deployed by this implementation's constructor (an
+    /// immutable: part of the code, not of the proxy's storage).
+    InstrumentInitCheck private immutable _INIT_CHECK;
+
     /// @custom:oz-upgrades-unsafe-allow constructor
     constructor() {
         _disableInitializers();
+        _INIT_CHECK = new InstrumentInitCheck();
     }
 
     /// @notice Initialise the instrument behind its proxy (the factory does it at creation).
@@ -79,19 +113,21 @@ contract SecurityToken is
         Roles calldata roles,
         IInvestorRegistry registry_
     ) external initializer {
-        _checkInstrument(data);
-        if (address(registry_).code.length == 0) revert InvalidRegistry();
-        if (roles.admin == address(0)) revert InvalidRoleHolder("admin");
+        // The checks take this function's own arguments: the calldata after the selector. Their
+        // error (InvalidInstrument, InvalidRegistry, InvalidRoleHolder) is bubbled up as it is.
+        bytes memory args = bytes.concat(InstrumentInitCheck.check.selector, msg.data[4:]);
+        if (!LowLevelCall.staticcallNoReturn(address(_INIT_CHECK), args)) LowLevelCall.bubbleRevert();
         __ERC20_init(name_, symbol_);
         __AccessControlDefaultAdminRules_init(0, roles.admin);
         __Pausable_init();
-        _grantHolder(ISSUER_ROLE, roles.issuer, "issuer");
-        _grantHolder(REGISTRAR_ROLE, roles.registrar, "registrar");
-        _grantHolder(ENFORCER_ROLE, roles.enforcer, "enforcer");
-        _grantHolder(PAUSER_ROLE, roles.pauser, "pauser");
-        _grantHolder(UPGRADER_ROLE, roles.upgrader, "upgrader");
+        _grantRole(ISSUER_ROLE, roles.issuer);
+        _grantRole(REGISTRAR_ROLE, roles.registrar);
+        _grantRole(ENFORCER_ROLE, roles.enforcer);
+        _grantRole(PAUSER_ROLE, roles.pauser);
+        _grantRole(UPGRADER_ROLE, roles.upgrader);
         _token().instrument = data;
         _initRules(registry_);
+        if (data.maturity != 0) _storeLifecycle(_token().lifecycle);
     }
 
     // ------------------------------------------------------------------ instrument data
@@ -161,8 +197,8 @@ contract SecurityToken is
         uint256 balance = balanceOf(from);
         if (amount > balance) revert ERC20InsufficientBalance(from, balance, amount);
         _releaseFrozen(from, balance, amount);
-        ERC20Upgradeable._update(from, to, amount);
         _recordHoldings(a.investor, b.investor, amount);
+        _commit(from, to, amount);
         emit ForcedTransfer(from, to, amount, reason);
     }
 
@@ -186,7 +222,7 @@ contract SecurityToken is
         }
         uint256 amount = balanceOf(lostWallet);
         // Same investor on both sides: its holding and the investor count do not change.
-        ERC20Upgradeable._update(lostWallet, newWallet, amount);
+        _commit(lostWallet, newWallet, amount);
         emit WalletRecovered(lostWallet, newWallet, amount, moved.amount);
     }
 
@@ -265,6 +301,57 @@ contract SecurityToken is
         return interfaceId == type(ISecurityToken).interfaceId || super.supportsInterface(interfaceId);
     }
 
+    // ------------------------------------------------------------------ lifecycle
+
+    /// @inheritdoc ISecurityToken
+    function lifecycleState() public view returns (LifecycleState) {
+        return _lifecycleFlags() & LIFECYCLE_ON != 0 ? _lifecycleState() : LifecycleState.Active;
+    }
+
+    /// @inheritdoc ISecurityToken
+    function setLifecycleState(LifecycleState to) external {
+        LifecycleState from = lifecycleState();
+        uint256 t = 1 << (uint256(from) * 8 + uint256(to)); // bit of the transition in the tables
+        if (t & TRANSITIONS == 0) revert InvalidLifecycleTransition(from, to);
+        _checkRole(t & BY_ISSUER != 0 ? ISSUER_ROLE : CORPORATE_ACTION_ROLE);
+        uint256 supply = totalSupply();
+        if (t & NEED_NO_SUPPLY != 0 && supply > 0) revert UnitsOutstanding(supply);
+        Lifecycle memory l = _token().lifecycle;
+        l.state = to;
+        _storeLifecycle(l);
+        emit LifecycleStateChanged(from, to, _msgSender());
+    }
+
+    /// @inheritdoc ISecurityToken
+    function syncMaturity() external {
+        _storeLifecycle(_token().lifecycle);
+    }
+
+    /// @inheritdoc ISecurityToken
+    function recordDates() external view returns (address) {
+        return address(_token().lifecycle.recordDates);
+    }
+
+    /// @inheritdoc ISecurityToken
+    function setRecordDates(address book) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        Lifecycle memory l = _token().lifecycle;
+        if (l.checkpointsFrom != 0 || (book != address(0) && book.code.length == 0)) revert RecordDatesLocked(book);
+        emit RecordDatesSet(address(l.recordDates), book);
+        l.recordDates = IRecordDates(book);
+        _storeLifecycle(l);
+    }
+
+    /// @inheritdoc ISecurityToken
+    function recordDateScheduled(uint40 timestamp) external {
+        Lifecycle memory l = _token().lifecycle;
+        if (msg.sender != address(l.recordDates)) revert NotRecordDates(msg.sender);
+        if (l.checkpointsFrom == 0) {
+            l.checkpointsFrom = timestamp;
+            _storeLifecycle(l);
+            emit CheckpointsFrom(timestamp);
+        }
+    }
+
     // ------------------------------------------------------------------ internals
 
     /// @dev Every mint, burn and ordinary transfer comes here. Mints and transfers pass the rules
@@ -276,9 +363,8 @@ contract SecurityToken is
             uint256 balance = balanceOf(from);
             if (value > balance) revert ERC20InsufficientBalance(from, balance, value);
             _releaseFrozen(from, balance, value);
-            uint96 holder = _rules().config.registry.identityOf(from).investor;
-            super._update(from, to, value);
-            _recordHoldings(holder, 0, value);
+            _recordHoldings(_rules().config.registry.identityOf(from).investor, 0, value);
+            _commit(from, to, value);
             return;
         }
         (bytes1 code, bytes32 reason, IInvestorRegistry.Identity memory a, IInvestorRegistry.Identity memory b) =
@@ -287,8 +373,66 @@ contract SecurityToken is
             if (reason == INSUFFICIENT_BALANCE) revert ERC20InsufficientBalance(from, balanceOf(from), value);
             revert TransferRestricted(code, reason);
         }
-        super._update(from, to, value);
         _recordHoldings(a.investor, b.investor, value);
+        _commit(from, to, value);
+    }
+
+    /// @dev Every balance change (mint, burn, transfer, forced transfer, recovery) ends here: the
+    /// ERC-20 update, then, once the instrument's first record date has passed, the record-date
+    /// book's hook with the balances after the change (and, for mints and burns, the supply). The
+    /// book is called last, after every state write of the operation (checks-effects-interactions).
+    function _commit(address from, address to, uint256 value) private {
+        ERC20Upgradeable._update(from, to, value);
+        if (_lifecycleFlags() & CHECKPOINTS_ON != 0) {
+            Lifecycle storage l = _token().lifecycle;
+            if (block.timestamp > l.checkpointsFrom) {
+                l.recordDates.onBalanceChange(
+                    from,
+                    to,
+                    value,
+                    from == address(0) ? 0 : balanceOf(from),
+                    to == address(0) ? 0 : balanceOf(to),
+                    from == address(0) || to == address(0) ? totalSupply() : 0
+                );
+            }
+        }
+    }
+
+    /// @dev Store the lifecycle slot with a copy of the instrument's maturity (fixed for life),
+    /// and tell the hot path whether to read it.
+    function _storeLifecycle(Lifecycle memory l) private {
+        TokenStorage storage $ = _token();
+        l.maturity = $.instrument.maturity;
+        $.lifecycle = l;
+        _setLifecycleFlags(
+            (l.state != LifecycleState.Active || l.maturity != 0 ? LIFECYCLE_ON : 0)
+                | (l.checkpointsFrom != 0 ? CHECKPOINTS_ON : 0)
+        );
+    }
+
+    /// @dev Reads the members it needs from storage (not the whole struct into memory): the hot
+    /// path pays one cold storage read.
+    function _lifecycleState() private view returns (LifecycleState state) {
+        Lifecycle storage l = _token().lifecycle;
+        state = l.state;
+        uint40 maturity = l.maturity;
+        if (state != LifecycleState.Redeemed && maturity != 0 && block.timestamp >= maturity) {
+            state = LifecycleState.Matured;
+        }
+    }
+
+    /// @dev One reason per state: Issued refuses transfers (mints go on), Suspended and Redeemed
+    /// refuse both, Matured refuses mints (and, in `_assess`, most transfers).
+    function _lifecycleRefusal(bool mint) internal view override returns (bytes32, bool) {
+        LifecycleState state = _lifecycleState();
+        if (state == LifecycleState.Active) return (OK, false);
+        if (state == LifecycleState.Matured) return (mint ? INSTRUMENT_MATURED : OK, true);
+        if (state == LifecycleState.Issued) return (mint ? OK : INSTRUMENT_NOT_ACTIVE, false);
+        return (state == LifecycleState.Suspended ? INSTRUMENT_SUSPENDED : INSTRUMENT_REDEEMED, false);
+    }
+
+    function _isIssuer(address account) internal view override returns (bool) {
+        return hasRole(ISSUER_ROLE, account);
     }
 
     /// @dev When `amount` exceeds the unfrozen balance, unfreeze the difference (forced transfer, burn).
@@ -314,21 +458,6 @@ contract SecurityToken is
         $.freezes[wallet] = f;
     }
 
-    function _grantHolder(bytes32 role, address holder, string memory label) private {
-        if (holder == address(0)) revert InvalidRoleHolder(label);
-        _grantRole(role, holder);
-    }
-
-    function _checkInstrument(Instrument calldata d) private pure {
-        if (!d.isin.isValidIsin()) revert InvalidInstrument("isin");
-        if (!InstrumentIdentifiers.isValidCfi(d.cfi)) revert InvalidInstrument("cfi");
-        if (!InstrumentIdentifiers.isValidLei(d.issuerLei)) revert InvalidInstrument("issuerLei");
-        if (!InstrumentIdentifiers.isValidCurrency(d.currency)) revert InvalidInstrument("currency");
-        if (d.decimals > 18) revert InvalidInstrument("decimals");
-        if (d.issueDate == 0) revert InvalidInstrument("issueDate");
-        if (d.maturity != 0 && d.maturity <= d.issueDate) revert InvalidInstrument("maturity");
-    }
-
     function _authorizeRulesChange() internal view override {
         _checkRole(DEFAULT_ADMIN_ROLE);
     }
@@ -345,5 +474,45 @@ contract SecurityToken is
 
     function _balanceOfWallet(address wallet) internal view override returns (uint256) {
         return balanceOf(wallet);
+    }
+}
+
+/// @title InstrumentInitCheck
+/// @notice Every check `SecurityToken.initialize` makes of its arguments, in its order: the
+/// instrument data (ISIN check digit, CFI, issuer LEI check digits, currency, decimals <= 18,
+/// issue date, maturity after issue: `InvalidInstrument(field)`), the registry (a contract:
+/// `InvalidRegistry`), then each role holder, admin first (not zero: `InvalidRoleHolder(role)`).
+/// The token and the factory bubble these errors up unchanged.
+/// @dev Stateless. Each SecurityToken implementation deploys one in its constructor and calls it
+/// (a static call, with `initialize`'s own calldata) once per instrument: code that runs once per
+/// instrument is kept out of the token's runtime code, which is close to the EIP-170 size limit.
+contract InstrumentInitCheck is IInstrumentErrors {
+    using InstrumentIdentifiers for bytes12;
+
+    /// @notice Revert with the first problem of `initialize`'s arguments, in the order above.
+    /// @param d The instrument data.
+    /// @param roles The first holder of each role.
+    /// @param registry_ The investor registry.
+    function check(
+        string calldata,
+        string calldata,
+        ISecurityToken.Instrument calldata d,
+        ISecurityToken.Roles calldata roles,
+        IInvestorRegistry registry_
+    ) external view {
+        if (!d.isin.isValidIsin()) revert InvalidInstrument("isin");
+        if (!InstrumentIdentifiers.isValidCfi(d.cfi)) revert InvalidInstrument("cfi");
+        if (!InstrumentIdentifiers.isValidLei(d.issuerLei)) revert InvalidInstrument("issuerLei");
+        if (!InstrumentIdentifiers.isValidCurrency(d.currency)) revert InvalidInstrument("currency");
+        if (d.decimals > 18) revert InvalidInstrument("decimals");
+        if (d.issueDate == 0) revert InvalidInstrument("issueDate");
+        if (d.maturity != 0 && d.maturity <= d.issueDate) revert InvalidInstrument("maturity");
+        if (address(registry_).code.length == 0) revert InvalidRegistry();
+        if (roles.admin == address(0)) revert InvalidRoleHolder("admin");
+        if (roles.issuer == address(0)) revert InvalidRoleHolder("issuer");
+        if (roles.registrar == address(0)) revert InvalidRoleHolder("registrar");
+        if (roles.enforcer == address(0)) revert InvalidRoleHolder("enforcer");
+        if (roles.pauser == address(0)) revert InvalidRoleHolder("pauser");
+        if (roles.upgrader == address(0)) revert InvalidRoleHolder("upgrader");
     }
 }

@@ -51,6 +51,9 @@ PROJECT_IMPLEMENTATIONS: dict[str, str] = {  # contract -> source unit
     "BridgeLock": "contracts/bridge/BridgeLock.sol",
     "BridgeMint": "contracts/bridge/BridgeMint.sol",
     "DvPEscrow": "contracts/settlement/DvPEscrow.sol",
+    "RecordDates": "contracts/lifecycle/RecordDates.sol",
+    "Distributions": "contracts/lifecycle/Distributions.sol",
+    "Redemption": "contracts/lifecycle/Redemption.sol",
 }
 # The code that turns a compile into layouts and issues: a change to it invalidates those results.
 _CHECKER_FILES = ("compiler.py", "layout.py", "model.py", "safety.py", "build.py")

@@ -12,6 +12,7 @@ ADMIN, ISSUER, REGISTRAR, ENFORCER = "admin", "issuer", "registrar", "enforcer"
 PAUSER, UPGRADER, CREATOR = "pauser", "upgrader", "creator"
 GOVERNOR, GUARDIAN, COMPLIANCE, BRIDGE = "governor", "guardian", "compliance", "bridge"
 CASH_ISSUER = "cash_issuer"
+CORPORATE_ACTION = "corporate_action"
 # Only the account an admin handover names may accept it.
 PENDING_ADMIN = "pending admin"
 
@@ -42,9 +43,28 @@ PUBLIC: dict[str, str] = {
     "recoverSecurities": "the security's own registrar only (NotInstrumentRegistrar)",
     # Hashed-timelock escrow: no roles; each lock pays only its recipient or its sender.
     "lock": "the caller locks its own tokens",
-    "claim": "pays the lock's recipient, only with the secret, only before the timelock",
+    "claim": (
+        "HTLC: pays the lock's recipient, only with the secret, before the timelock; "
+        "distributions: a holder claims its own entitlement"
+    ),
     "refund": "pays the lock's sender back, only from the timelock on",
     "recover": "the locked token's own registrar only (NotInstrumentRegistrar)",
+    # Lifecycle: the token's own record-date book, and the corporate-action contracts, which
+    # check the caller against the roles of the token the action is about (custom errors).
+    "syncMaturity": "copies the instrument's fixed maturity date into the lifecycle slot",
+    "recordDateScheduled": "the token's own record-date book only (NotRecordDates)",
+    "scheduleRecordDate": "the token's corporate-action agent only (checked on the token)",
+    "onBalanceChange": "writes the calling token's own checkpoints only",
+    "announce": "the token's corporate-action agent only (checked on the token)",
+    "fund": "pays cash in; anyone may fund an announced action",
+    "pay": "the token's corporate-action agent; pays each holder its own entitlement",
+    "release": (
+        "bridge custody: the current bridge only (BRIDGE role); distributions and redemptions: "
+        "the token's registrar, to the holder's investor or beneficial owners only"
+    ),
+    "sweep": "after the deadline, to the announcer only",
+    "redeem": "a holder redeems its own units",
+    "redeemFor": "the token's corporate-action agent; each holder's own units and cash",
 }
 
 # Role administration, admin handover (AccessControlDefaultAdminRules) and UUPS upgrades: the
@@ -78,6 +98,10 @@ GUARDS: dict[str, dict[str, str]] = {
         "setRule": ADMIN,
         "removeRule": ADMIN,
         "setCountries": ADMIN,
+        "setRecordDates": ADMIN,
+        # Suspending (the argument the matrix test gives) is the corporate-action agent's;
+        # opening and closing a placement are the issuer's (forge: LifecycleStates.t.sol).
+        "setLifecycleState": CORPORATE_ACTION,
         **GOVERNANCE,
     },
     "InvestorRegistry": {
@@ -127,10 +151,21 @@ GUARDS["CashToken"] = {
     **{name: role for name, role in GOVERNANCE.items() if name != "upgradeToAndCall"},
 }
 GUARDS["HashedTimelockEscrow"] = {}
+# The lifecycle contracts: one per chain behind proxies, governed like the escrow.
+for _name in ("RecordDates", "Distributions", "Redemption"):
+    GUARDS[_name] = dict(GUARDS["DvPEscrow"])
 
 # Public functions each contract has (subset of PUBLIC).
 PUBLIC_BY_CONTRACT: dict[str, set[str]] = {
-    "SecurityToken": {"transfer", "transferFrom", "approve", "initialize", "renounceRole"},
+    "SecurityToken": {
+        "transfer",
+        "transferFrom",
+        "approve",
+        "initialize",
+        "renounceRole",
+        "syncMaturity",
+        "recordDateScheduled",
+    },
     "InvestorRegistry": {"initialize", "renounceRole"},
     "SecurityTokenFactory": {"initialize", "renounceRole"},
     "BridgeLock": {
@@ -167,4 +202,25 @@ PUBLIC_BY_CONTRACT: dict[str, set[str]] = {
     },
     "CashToken": {"transfer", "transferFrom", "approve", "permit", "renounceRole"},
     "HashedTimelockEscrow": {"lock", "claim", "refund", "recover"},
+    "RecordDates": {"scheduleRecordDate", "onBalanceChange", "initialize", "renounceRole"},
+    "Distributions": {
+        "announce",
+        "fund",
+        "claim",
+        "pay",
+        "release",
+        "sweep",
+        "initialize",
+        "renounceRole",
+    },
+    "Redemption": {
+        "announce",
+        "fund",
+        "redeem",
+        "redeemFor",
+        "release",
+        "sweep",
+        "initialize",
+        "renounceRole",
+    },
 }

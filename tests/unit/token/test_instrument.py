@@ -169,6 +169,12 @@ def test_token_supports_its_interfaces(token):
         "frozenTokens(address)",
         "pause()",
         "unpause()",
+        "lifecycleState()",
+        "setLifecycleState(uint8)",
+        "syncMaturity()",
+        "recordDates()",
+        "setRecordDates(address)",
+        "recordDateScheduled(uint40)",
     ]
     selectors = [int.from_bytes(function_signature_to_4byte_selector(s), "big") for s in declared]
     security_token_id = reduce(lambda a, b: a ^ b, selectors).to_bytes(4, "big")

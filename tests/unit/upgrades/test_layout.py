@@ -152,7 +152,7 @@ def test_security_token_v2_adds_a_namespace(all_layouts: dict[str, Layout]):
     assert set(v2.namespace_ids) == EXPECTED_NAMESPACES["SecurityToken"] | {f"{SR}SecurityTokenV2"}
     memo = v2.namespace(f"{SR}SecurityTokenV2")
     assert memo is not None
-    assert [(m.name, m.slot, m.type) for m in memo.members] == [("memo", 0, "t_string_storage")]
+    assert [(m.name, m.slot, m.type) for m in memo.members] == [("memo", 0, "t_bytes32")]
 
 
 def test_a_redeclared_namespace_takes_the_most_derived_struct(all_layouts: dict[str, Layout]):

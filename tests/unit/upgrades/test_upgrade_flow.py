@@ -135,8 +135,8 @@ def test_each_upgrade_is_recorded_with_version_implementation_layout_transaction
 def test_v2_adds_state_in_its_own_namespace(world: World, token_v2: Any, registry_v2: Any):
     upgrade_everything(world)
     token = v2(world.tokens[ISIN_A].address, token_v2)
-    token.setMemo("dividend policy 2026", sender=world.gov)
-    assert token.memo() == "dividend policy 2026"
+    token.setMemo(b"dividend policy 2026".ljust(32, b"\0"), sender=world.gov)
+    assert token.memo() == b"dividend policy 2026".ljust(32, b"\0")
     registry = v2(world.suite.registry.address, registry_v2)
     registry.setMemo("registry v2", sender=world.gov)
     assert registry.memo() == "registry v2"
