@@ -70,6 +70,12 @@ DVP_ISIN = "FR0000120271"
 DVP_BATCH = 50
 PRICE = 1_000_000  # 1.000000 EUR per trade
 
+# Lifecycle: a dated bond (CFI DBFTFB, 2 decimals) paying a coupon in a USD cash token to 100
+# holders paid in one batch, plus two holders who transfer and claim.
+BOND_ISIN = "XS0000000017"
+BOND_HOLDERS = 100
+COUPON = 25_000  # 0.025000 USD per whole unit
+
 # Operations in the order of the table; the first seven are the required measurements.
 OPERATIONS = (
     "erc20_transfer_baseline",
@@ -87,6 +93,12 @@ OPERATIONS = (
     "bridge_release",
     "dvp_settle",
     "dvp_settle_batch_50",
+    "bond_transfer",
+    "corporate_action_announce",
+    "transfer_first_checkpoint",
+    "transfer_after_record_date",
+    "distribution_claim",
+    "distribution_pay_batch_100",
 )
 
 NOTES = {
@@ -105,6 +117,12 @@ NOTES = {
     "bridge_release": "BridgeLock.execute, 3 signatures, custody → a holder",
     "dvp_settle": "DvPEscrow.settle, all rules on, buyer holds units, seller holds cash",
     "dvp_settle_batch_50": "settleBatch of 50 such trades (10 buyers, 2 sellers)",
+    "bond_transfer": "a dated bond (lifecycle on), identity rule only, no record date yet",
+    "corporate_action_announce": "Distributions.announce, the instrument's first record date",
+    "transfer_first_checkpoint": "after the record date: both holders' first checkpoint",
+    "transfer_after_record_date": "after the record date, both holders already checkpointed",
+    "distribution_claim": "Distributions.claim by a holder, per-unit coupon",
+    "distribution_pay_batch_100": "Distributions.pay to 100 holders, each its first payment",
 }
 
 
@@ -199,6 +217,7 @@ def measure() -> dict[str, int]:
     # The bridge, on two instruments of their own (nothing frozen there).
     gas.update(measure_bridge(suite.factory, registry, token_roles))
     gas.update(measure_dvp(suite.factory, registry, token_roles))
+    gas.update(measure_lifecycle(suite.factory, registry, token_roles))
     return gas
 
 
@@ -379,6 +398,90 @@ def measure_dvp(factory: Any, registry: Any, roles: tuple[str, ...]) -> dict[str
     ):
         raise RuntimeError("the batch did not settle every trade")
     gas["dvp_settle_batch_50"] = int(receipt.gas_used)
+    return gas
+
+
+def _proxied(contract: str, admin: Any) -> Any:
+    """A lifecycle contract behind a SuiteProxy, initialised with (admin, delay 0, admin)."""
+    implementation = getattr(project, contract).deploy(sender=admin)
+    init = implementation.initialize.encode_input(admin.address, 0, admin.address)
+    proxy = project.SuiteProxy.deploy(implementation.address, init, sender=admin)
+    return getattr(project, contract).at(proxy.address)
+
+
+def measure_lifecycle(factory: Any, registry: Any, roles: tuple[str, ...]) -> dict[str, int]:
+    """A coupon on a dated bond: its announcement (the instrument's first record date), transfers
+    after the record date (the checkpoints they write), one claim and one batch of 100 payments.
+    The admin is also the corporate-action agent; every holder holds before the record date."""
+    acct = accounts.test_accounts
+    admin, issuer, registrar = acct[0], acct[1], acct[2]
+    alice, bob = acct[6], acct[7]
+    now = int(chain.pending_timestamp)
+    bond = (BOND_ISIN.encode(), b"DBFTFB", b"USD", 2, now - DAY, now + 3650 * DAY, LEI.encode())
+    factory.createInstrument("Bench 2036 bond", "B36", (*bond, 10**18), roles, sender=admin)
+    token = token_at(factory.tokenOf(BOND_ISIN.encode()))
+    book = _proxied("RecordDates", admin)
+    distributions = _proxied("Distributions", admin)
+    token.setRecordDates(book.address, sender=admin)
+    agent_role = token.CORPORATE_ACTION_ROLE()
+    token.grantRole(agent_role, admin.address, sender=admin)
+    token.grantRole(agent_role, distributions.address, sender=admin)
+    with tempfile.TemporaryDirectory(prefix="bench-deployments-") as folder:
+        cash = deploy_cash_token(
+            admin,
+            currency="USD",
+            admin=admin.address,
+            issuer=admin.address,
+            record=DeploymentRecord(int(chain.chain_id), directory=folder),
+        )
+
+    # In ascending order of address (as numbers), as `pay` requires.
+    holders = [to_checksum_address(f"0x{0xC000 + i:040x}") for i in range(BOND_HOLDERS)]
+    registry.registerInvestors(
+        holders,
+        [investor_id_hash(f"bond-{i}") for i in range(BOND_HOLDERS)],
+        [GERMANY] * BOND_HOLDERS,
+        [1] * BOND_HOLDERS,
+        [EXPIRY] * BOND_HOLDERS,
+        sender=registrar,
+    )
+    for start in range(0, BOND_HOLDERS, 50):
+        token.batchMint(holders[start : start + 50], [10_000] * 50, sender=issuer)
+    token.batchMint([alice, bob], [100_000, 100_000], sender=issuer)
+
+    gas: dict[str, int] = {}
+    token.transfer(bob, 100, sender=alice)  # warm-up: both already hold
+    gas["bond_transfer"] = int(token.transfer(bob, 100, sender=alice).gas_used)
+
+    record_date = int(chain.pending_timestamp) + DAY
+    terms = (
+        token.address,
+        cash.address,
+        record_date,
+        record_date + DAY,
+        record_date + 30 * DAY,
+        0,  # PerUnit
+        COUPON,
+    )
+    receipt = distributions.announce(terms, "BENCH-COUPON-1", sender=admin)
+    gas["corporate_action_announce"] = int(receipt.gas_used)
+    distribution_id = int(distributions.distributionCount())
+
+    chain.mine(timestamp=record_date + 1)
+    gas["transfer_first_checkpoint"] = int(token.transfer(bob, 100, sender=alice).gas_used)
+    gas["transfer_after_record_date"] = int(token.transfer(bob, 100, sender=alice).gas_used)
+
+    required = int(distributions.required(distribution_id))
+    cash.mint(admin, required, sender=admin)
+    cash.approve(distributions.address, required, sender=admin)
+    distributions.fund(distribution_id, sender=admin)
+    chain.mine(timestamp=record_date + DAY)
+    gas["distribution_claim"] = int(distributions.claim(distribution_id, sender=alice).gas_used)
+    receipt = distributions.pay(distribution_id, holders, sender=admin)
+    paid = len(receipt.events.filter(distributions.EntitlementPaid))
+    if paid != BOND_HOLDERS:
+        raise RuntimeError(f"the batch paid {paid} holders, not {BOND_HOLDERS}")
+    gas["distribution_pay_batch_100"] = int(receipt.gas_used)
     return gas
 
 
