@@ -54,6 +54,7 @@ PROJECT_IMPLEMENTATIONS: dict[str, str] = {  # contract -> source unit
     "RecordDates": "contracts/lifecycle/RecordDates.sol",
     "Distributions": "contracts/lifecycle/Distributions.sol",
     "Redemption": "contracts/lifecycle/Redemption.sol",
+    "Splits": "contracts/lifecycle/Splits.sol",
 }
 # The code that turns a compile into layouts and issues: a change to it invalidates those results.
 _CHECKER_FILES = ("compiler.py", "layout.py", "model.py", "safety.py", "build.py")

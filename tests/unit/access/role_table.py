@@ -45,7 +45,8 @@ PUBLIC: dict[str, str] = {
     "lock": "the caller locks its own tokens",
     "claim": (
         "HTLC: pays the lock's recipient, only with the secret, before the timelock; "
-        "distributions: a holder claims its own entitlement"
+        "distributions: a holder claims its own entitlement; splits: a holder applies the "
+        "split or consolidation to its own units"
     ),
     "refund": "pays the lock's sender back, only from the timelock on",
     "recover": "the locked token's own registrar only (NotInstrumentRegistrar)",
@@ -59,12 +60,13 @@ PUBLIC: dict[str, str] = {
     "fund": "pays cash in; anyone may fund an announced action",
     "pay": "the token's corporate-action agent; pays each holder its own entitlement",
     "release": (
-        "bridge custody: the current bridge only (BRIDGE role); distributions and redemptions: "
-        "the token's registrar, to the holder's investor or beneficial owners only"
+        "bridge custody: the current bridge only (BRIDGE role); distributions, redemptions and "
+        "splits: the token's registrar, to the holder's investor or beneficial owners only"
     ),
     "sweep": "after the deadline, to the announcer only",
     "redeem": "a holder redeems its own units",
     "redeemFor": "the token's corporate-action agent; each holder's own units and cash",
+    "applyTo": "the token's corporate-action agent; each holder's own units, by the ratio",
 }
 
 # Role administration, admin handover (AccessControlDefaultAdminRules) and UUPS upgrades: the
@@ -152,7 +154,7 @@ GUARDS["CashToken"] = {
 }
 GUARDS["HashedTimelockEscrow"] = {}
 # The lifecycle contracts: one per chain behind proxies, governed like the escrow.
-for _name in ("RecordDates", "Distributions", "Redemption"):
+for _name in ("RecordDates", "Distributions", "Redemption", "Splits"):
     GUARDS[_name] = dict(GUARDS["DvPEscrow"])
 
 # Public functions each contract has (subset of PUBLIC).
@@ -223,4 +225,5 @@ PUBLIC_BY_CONTRACT: dict[str, set[str]] = {
         "initialize",
         "renounceRole",
     },
+    "Splits": {"announce", "applyTo", "claim", "release", "initialize", "renounceRole"},
 }

@@ -46,6 +46,7 @@ GRANTED = {
     "RecordDates": "upgrader",
     "Distributions": "upgrader",
     "Redemption": "upgrader",
+    "Splits": "upgrader",
 }
 # Arguments that reach the role check (the default ones would fail an earlier check first).
 ARGUMENTS = {("SecurityToken", "setLifecycleState"): [2]}  # Active -> Suspended
@@ -133,7 +134,10 @@ def deployed(suite: Any, token: Any, accounts: Any) -> dict[str, Any]:
             "Cash", "tEUR", b"EUR", admin.address, 0, admin.address, sender=admin
         ),
         "HashedTimelockEscrow": project.HashedTimelockEscrow.deploy(sender=admin),
-        **{name: _proxied(name, admin) for name in ("RecordDates", "Distributions", "Redemption")},
+        **{
+            name: _proxied(name, admin)
+            for name in ("RecordDates", "Distributions", "Redemption", "Splits")
+        },
     }
 
 
