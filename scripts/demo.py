@@ -8,7 +8,9 @@ it to a second local chain (a second Anvil) and back through validators and a re
 reconcile the supply on both chains; then settle delivery versus payment: a trade imported from
 an ISO 20022 sese.023 instruction, settled both legs at once and confirmed in a sese.025, a
 settlement the rules refuse undone leg by leg, and the security on one chain exchanged for cash
-on the other through hashed timelocks.
+on the other through hashed timelocks; last, a bond's life: a coupon paid to the holders at its
+record date (ISO 20022 seev.031 and seev.036), then maturity, where transfers stop and every
+note is redeemed at nominal and burned.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import click
-from ape import accounts, networks
+from ape import accounts, chain, networks
 from ape.cli import ConnectedProviderCommand
 from eth_account import Account
 from eth_utils import keccak
@@ -36,10 +38,15 @@ from securities_rails.bridge.runner import InProcessBridge
 from securities_rails.chain.anvil import AnvilNode, free_port, mine
 from securities_rails.chain.contracts import pending_timestamp, registry_at, token_at
 from securities_rails.chain.networks import connected, rpc_url
-from securities_rails.console import console, done, table
+from securities_rails.console import console, done, fields, progress_bar, table
 from securities_rails.csvio import InvestorRow
 from securities_rails.errors import UserError
 from securities_rails.identifiers import format_amount, investor_id_hash, parse_country
+from securities_rails.lifecycle import deploy as lifecycle_deploy
+from securities_rails.lifecycle import distributions, redemption
+from securities_rails.lifecycle import messages as lifecycle_messages
+from securities_rails.lifecycle import state as lifecycle_state
+from securities_rails.lifecycle import views as lifecycle_views
 from securities_rails.registry import investors
 from securities_rails.rules.catalogue import rule_index
 from securities_rails.settlement import cash as cash_leg
@@ -56,6 +63,7 @@ from securities_rails.token import instruments, operations
 from securities_rails.upgrades import apply
 
 YEAR = 365 * 24 * 3600
+DAY = 24 * 3600
 EUR = 10**6  # the cash token's 6 decimals
 REMOTE_CHAIN_ID = 31338
 CONFIRMATIONS = 2
@@ -192,6 +200,7 @@ def cli():
         cross_chain_story(spec.isin, rpc_url(networks.provider), remote, admin, alice, bob)
     finally:
         remote.stop()
+    lifecycle_story(suite, admin, issuer, agent, alice, bob)
 
 
 def bridge_story(
@@ -385,6 +394,128 @@ def cross_chain_story(
         rows += [("second", name, "-", _eur(cash, who)) for name, who in people]
     table(f"After the exchange: {isin} units and EUR", ("chain", "party", "units", "EUR"), rows)
     done("both legs delivered; the secret bob revealed on this chain paid alice on the other")
+
+
+def lifecycle_story(suite: Suite, admin: Any, issuer: Any, agent: Any, *holders: Any) -> None:
+    """Steps 16-17: a bond pays a coupon to its holders at the record date, then matures and is
+    redeemed at nominal, with Anvil's clock moved forward (the last steps: time only goes on)."""
+    alice, bob = holders
+    step("16. A bond pays its coupon: the record date fixes who is paid, without a holder loop")
+    deployed = lifecycle_deploy.deploy_lifecycle(
+        admin, admin=admin.address, upgrader=admin.address, record=suite.record, log=console.print
+    )
+    now = pending_timestamp()
+    maturity = now + 90 * DAY
+    spec = instruments.parse_spec(
+        name="Example AG 2.5% notes",
+        symbol="EXAG25",
+        isin="XS2500000018",
+        cfi="DBFTFB",
+        currency="EUR",
+        lei="5493001KJTIIGC8Y1R12",
+        decimals=0,
+        nominal="1000",
+        issue_date=_day(now - DAY),
+        maturity=_day(maturity),
+        roles={
+            "admin": admin.address,
+            "issuer": issuer.address,
+            "registrar": agent.address,
+            "enforcer": agent.address,
+            "pauser": admin.address,
+            "upgrader": admin.address,
+        },
+    )
+    bond = instruments.create(suite, admin, spec)
+    lifecycle_deploy.enable_instrument(
+        deployed, bond, admin, agent=agent.address, log=console.print
+    )
+    operations.mint(bond, issuer, alice.address, 600)
+    operations.mint(bond, issuer, bob.address, 400)
+    eur = cash_token_for(suite.record, "EUR")
+    coupon = distributions.DistributionTerms(
+        token=bond.address,
+        cash_token=eur.address,
+        record_date=now + DAY,
+        payment_date=now + 2 * DAY,
+        claim_deadline=now + 30 * DAY,
+        kind="per-unit",
+        value=25 * EUR,  # 2.5% of the 1,000 EUR nominal
+    )
+    coupon_id = distributions.announce(deployed, agent, coupon, "DEMO-COUPON-2026")
+    done(f"{spec.isin}: 1,000 notes (alice 600, bob 400); coupon {coupon_id} of 25.00 EUR a note")
+    chain.mine(timestamp=coupon.record_date + 60)
+    operations.transfer(bond, alice, bob.address, 200)
+    done("after the record date alice sells 200 notes to bob: the coupon still follows the date")
+    cash_leg.mint_cash(eur, admin, issuer.address, 25_000 * EUR)
+    distributions.fund(deployed, issuer, coupon_id)
+    chain.mine(timestamp=coupon.payment_date)
+    payees = distributions.holders_at_record_date(deployed, coupon_id)
+    with progress_bar("paying the holders at the record date", len(payees)) as advance:
+        counted = [0]
+
+        def moved(so_far: int, _total: int) -> None:
+            advance(so_far - counted[0])
+            counted[0] = so_far
+
+        result = distributions.pay(deployed, agent, coupon_id, payees, progress=moved)
+    names = {alice.address: "alice", bob.address: "bob"}
+    rows = [(names.get(r.holder, r.holder), r.outcome, _eur_text(r.amount)) for r in result.rows]
+    batches = len(result.transactions)
+    table(f"Coupon {coupon_id}, paid in {batches} batch(es)", ("holder", "", "EUR"), rows)
+    fields("Coupon totals", lifecycle_views.summary(deployed, "distribution", coupon_id))
+    outbox = Path(tempfile.mkdtemp(prefix="demo-seev-"))
+    notice = outbox / "seev031-DEMO-COUPON-2026.xml"
+    notice.write_bytes(
+        lifecycle_messages.build_seev031(
+            lifecycle_views.corporate_action_of(deployed, "distribution", coupon_id)
+        )
+    )
+    movement = lifecycle_views.movements_of(deployed, "distribution", coupon_id, alice.address)[0]
+    confirmation = outbox / "seev036-DEMO-COUPON-2026-alice.xml"
+    confirmation.write_bytes(lifecycle_messages.build_seev036(movement))
+    done(f"{notice.name} and {confirmation.name} written to {outbox} (schema-valid)")
+
+    step("17. The bond matures: transfers stop, every note is redeemed at nominal and burned")
+    chain.mine(timestamp=maturity)
+    console.print(f"state of {spec.isin}: {lifecycle_state.state_of(bond)}")
+    try:
+        operations.transfer(bond, bob, alice.address, 10)
+    except UserError as refused:
+        console.print(f"[yellow]✗[/yellow] bob to alice after maturity: {refused.message}")
+    terms = redemption.RedemptionTerms(
+        token=bond.address,
+        cash_token=eur.address,
+        kind="full",
+        price_per_unit=0,  # the nominal: 1,000.00 EUR a note
+        numerator=0,
+        denominator=0,
+        record_date=0,
+        start_date=maturity,
+        deadline=maturity + 30 * DAY,
+    )
+    redemption_id = redemption.announce(deployed, agent, terms, "DEMO-REDEMPTION-2026")
+    cash_leg.mint_cash(eur, admin, issuer.address, 1_000_000 * EUR)
+    redemption.fund(deployed, issuer, redemption_id)
+    redeemed = redemption.redeem_for(deployed, agent, redemption_id)
+    rows = [
+        (names.get(r.holder, r.holder), r.outcome, r.units, _eur_text(r.payment))
+        for r in redeemed.rows
+    ]
+    table(f"Redemption {redemption_id}", ("holder", "", "notes burned", "EUR"), rows)
+    done(
+        f"supply {bond.totalSupply()}: {redeemed.units:,} notes burned against "
+        f"{_eur_text(redeemed.paid)} EUR; with no unit left, the redemption closed the life of "
+        f"{spec.isin}: {lifecycle_state.state_of(bond)}"
+    )
+
+
+def _day(timestamp: int) -> str:
+    return datetime.fromtimestamp(timestamp, UTC).date().isoformat()
+
+
+def _eur_text(amount: int) -> str:
+    return f"{Decimal(amount) / EUR:,.2f}"
 
 
 def _eur(cash: Any, wallet: str) -> str:

@@ -13,7 +13,8 @@ import click
 from ape.cli import ConnectedProviderCommand, account_option
 
 from securities_rails import views
-from securities_rails.console import UserErrorGroup, done, fields, progress_bar
+from securities_rails.chain.contracts import ADMIN_ROLE
+from securities_rails.console import UserErrorGroup, console, done, fields, progress_bar
 from securities_rails.csvio import (
     InvestorRow,
     UpdateRow,
@@ -36,6 +37,7 @@ from securities_rails.identifiers import (
     parse_country,
     parse_date,
 )
+from securities_rails.lifecycle import deploy as lifecycle
 from securities_rails.registry import investors
 from securities_rails.rules.catalogue import RULES, parse_value, rule_index
 from securities_rails.suite import Suite, load_suite
@@ -131,6 +133,23 @@ def create_instrument(
     suite = load_suite()
     token = instruments.create(suite, account, spec)
     done(f"instrument {spec.isin} created at {token.address}")
+    _enable_lifecycle(suite, token, account)
+
+
+def _enable_lifecycle(suite: Suite, token: object, account: object) -> None:
+    """Point a new instrument to the record-date book and grant the distributions and redemption
+    contracts their roles, when they are deployed and the signer is the instrument's admin."""
+    if not lifecycle.is_deployed(suite.record):
+        console.print("lifecycle contracts not deployed: corporate actions not enabled")
+        return
+    contracts = lifecycle.load_lifecycle(suite.record)
+    if not token.hasRole(ADMIN_ROLE, account.address):
+        console.print(
+            f"{account.address} is not the instrument's admin: its admin enables corporate "
+            "actions (record-date book and the lifecycle contracts' roles)"
+        )
+        return
+    lifecycle.enable_instrument(contracts, token, account, log=console.print)
 
 
 @cli.command(cls=ConnectedProviderCommand)

@@ -14,7 +14,7 @@ from typing import Any
 import click
 
 ROOT = Path(__file__).resolve().parent.parent
-SCRIPTS = ("deploy", "issuer", "upgrade", "bridge", "settle")
+SCRIPTS = ("deploy", "issuer", "upgrade", "bridge", "settle", "corporate-action")
 INTRO = """# CLI reference
 
 Every command is an ape script: `ape run <script> <command> [options]`, with ape's

@@ -24,12 +24,13 @@ from securities_rails.chain.journal import create_address, nonce_of
 from securities_rails.chain.proxies import implementation_of
 from securities_rails.deployments import ENV_VAR, DeploymentRecord
 from securities_rails.errors import UserError
+from securities_rails.lifecycle import deploy as lifecycle
 from securities_rails.registry.investors import KINDS
 from securities_rails.settlement import deploy as settlement
 from securities_rails.suite import STEPS, SuiteRoles, deploy_suite, load_record
 
 PHASES = ("intent", "mined", "recorded")
-ALL_STEPS = STEPS + settlement.STEPS  # what `ape run deploy` deploys
+ALL_STEPS = STEPS + settlement.STEPS + lifecycle.STEPS  # what `ape run deploy` deploys
 IMPLEMENTATIONS = {
     "InvestorRegistry.implementation": "InvestorRegistry",
     "SecurityToken.implementation": "SecurityToken",

@@ -449,7 +449,7 @@ def test_a_deadline_date_means_the_end_of_that_day_utc():
         trades.parse_deadline("soon", 0)
 
 
-def test_a_currency_without_a_cash_token_is_named(settlement, suite, eur, alice, bob):
+def test_a_currency_without_a_cash_token_is_named(settlement, suite, token, eur, alice, bob):
     with pytest.raises(UserError) as caught:
         trades.parse_terms(
             suite,
