@@ -1,7 +1,8 @@
 """Property: ``canTransfer`` says exactly what the real transfer (or mint) then does.
 
 Each example builds a random world on a pool of five wallets (registrations, expiries, balances,
-freezes, rules, pause), then tries one or two random transfers or mints. A transfer that
+freezes, rules, pause, lifecycle state: a primary placement or a suspension), then tries one or
+two random transfers or mints. A transfer that
 ``canTransfer`` allows must succeed and move the units; one it refuses must revert with
 TransferRestricted carrying the same code and reason (ERC20InsufficientBalance for
 INSUFFICIENT_BALANCE). Holdings bookkeeping is checked at the end of each example.
@@ -27,6 +28,7 @@ ZERO = "0x0000000000000000000000000000000000000000"
 ISIN = "NL0010273215"
 POOL = 5
 MINT = -1
+ISSUED, SUSPENDED = 1, 2  # ISecurityToken.LifecycleState
 # Investors a pool wallet may belong to: id -> (country, eligible for the whole example).
 INVESTORS = {"A": (GERMANY, True), "B": (FRANCE, True), "C": (USA, True), "X": (GERMANY, False)}
 # "retired": registered to investor R, given units, then removed from the registry.
@@ -47,6 +49,7 @@ class World:
     lock_up: str | None
     min_transfer: int | None
     paused: bool
+    lifecycle: str | None
     actions: list[tuple[int, int, int | str]]
 
 
@@ -91,6 +94,7 @@ def worlds(draw: st.DrawFn) -> World:
         lock_up=draw(_sometimes(st.sampled_from(["running", "ended"]))),
         min_transfer=draw(_sometimes(st.integers(1, 100))),
         paused=draw(_one_in(10)),
+        lifecycle=draw(st.sampled_from([None] * 4 + ["issued", "suspended"])),
         actions=draw(st.lists(action, min_size=1, max_size=2)),
     )
 
@@ -101,7 +105,9 @@ def instrument(suite, admin, issuer, registrar, enforcer, pauser, upgrader):
     roles = tuple(a.address for a in (admin, issuer, registrar, enforcer, pauser, upgrader))
     data = instrument_data(ISIN)
     suite.factory.createInstrument("Agreement plc", "AGR", data, roles, sender=admin)
-    return token_at(suite.factory.tokenOf(data[0]))
+    token = token_at(suite.factory.tokenOf(data[0]))
+    token.grantRole(token.CORPORATE_ACTION_ROLE(), admin, sender=admin)  # suspends
+    return token
 
 
 @pytest.fixture(scope="module")
@@ -129,6 +135,8 @@ def _build(world: World, pool, token, registry, admin, issuer, registrar, enforc
             registry.registerSystemAccount(wallet, "escrow", sender=registrar)
     if wallets:
         registry.registerInvestors(wallets, ids, countries, categories, expiries, sender=registrar)
+    if world.lifecycle == "issued":  # a primary placement: mints go on, transfers do not
+        token.setLifecycleState(ISSUED, sender=issuer)
     funded = [(w, b) for w, b in zip(pool, world.balances, strict=True) if b]
     if funded:
         token.batchMint([w for w, _ in funded], [b for _, b in funded], sender=issuer)
@@ -160,6 +168,8 @@ def _build(world: World, pool, token, registry, admin, issuer, registrar, enforc
         until = start + 30 * 24 * 3600 if world.lock_up == "running" else start + 1500
         token.setRule(Rule.LOCK_UP, until, sender=admin)
     chain.mine(timestamp=start + 2000)  # investor X's eligibility ran out
+    if world.lifecycle == "suspended":
+        token.setLifecycleState(SUSPENDED, sender=admin)
     if world.paused:
         token.pause(sender=pauser)
 
