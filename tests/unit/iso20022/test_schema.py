@@ -24,6 +24,7 @@ PACKAGED = (
     "sese.023.001.12.xsd",
     "sese.024.001.13.xsd",
     "sese.025.001.12.xsd",
+    "semt.002.001.12.xsd",
     "SOURCES.md",
 )
 SESE023 = "sese.023.001.12"
@@ -57,6 +58,7 @@ OFFICIAL_SHA256 = {
     "sese.023.001.12.xsd": "ff2ac0d6e97af5ddff27f43e1c82974fa57b4fd2de09123122d9e1621bc7fea7",
     "sese.024.001.13.xsd": "16745acf8fe1cbb9855e1783905edd8e8baa738ef9b8ec762f63c42fe0cab8cd",
     "sese.025.001.12.xsd": "ba6d75314c8bb9df2f4413057239e8d73e89ae6782c282d7b49e3139bc24526e",
+    "semt.002.001.12.xsd": "8b8723865639f3baf0af0ace83b1ad12c689636fcc56b3a5a811ba7c90898210",
     "SOURCES.md": "26a6cf8b24fe968d54c939ee7ad88cb848d025e0e84c7e4e86456e5845181ca7",
 }
 
@@ -72,6 +74,7 @@ def test_the_package_offers_exactly_its_xsd_files() -> None:
     assert schema.available_messages() == (
         "seev.031.001.15",
         "seev.036.001.16",
+        "semt.002.001.12",
         "sese.023.001.12",
         "sese.024.001.13",
         "sese.025.001.12",
@@ -84,7 +87,7 @@ def test_a_schema_is_built_once_and_reused() -> None:
 
 def test_a_message_without_a_packaged_schema_is_refused_listing_those_there_are() -> None:
     with pytest.raises(UserError) as caught:
-        schema.load_schema("semt.002.001.12")
+        schema.load_schema("semt.017.001.13")
     assert caught.value.field == "message"
     assert "sese.023.001.12" in caught.value.message
 

@@ -1,0 +1,178 @@
+"""The book-entry register's tables: instruments, accounts, holdings, movements, beneficial owners.
+
+SQLAlchemy 2 ORM models on their own metadata (``Base``), so a register and the bridge processes
+may share one database. Quantities are integers in the instrument's smallest units (``decimals``
+is stored per ISIN in ``ledger_instruments``: 1 unit = 10**-decimals of the security), kept
+exactly as decimal text (``Units``): SQLite's numbers are 64-bit and its NUMERIC is a float.
+
+Tables (created at startup by the register, ``metadata.create_all``):
+
+* ``ledger_instruments``: ISIN -> decimals and the issuance account it is issued from;
+* ``ledger_accounts``: securities accounts (``KINDS``); a digital-omnibus account names the ISIN
+  and the chain whose units it stands for (one per ISIN and chain id);
+* ``ledger_holdings``: (account, ISIN) -> quantity, changed only in a movement's transaction;
+* ``ledger_movements``: double-entry movements, ``reference`` unique (the exactly-once key);
+* ``ledger_beneficial_owners``: (omnibus account, ISIN, owner id) -> quantity.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    DateTime,
+    ForeignKey,
+    Integer,
+    SmallInteger,
+    String,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+# Account kinds.
+SEGREGATED = "segregated"  # one client's own account
+OMNIBUS = "omnibus"  # an intermediary's account for several beneficial owners
+ISSUANCE = "issuance"  # the issuer's account securities are issued from (holds minus the issue)
+DIGITAL_OMNIBUS = "digital-omnibus"  # stands for the units of one ISIN on one chain (the lock)
+KINDS = (SEGREGATED, OMNIBUS, ISSUANCE, DIGITAL_OMNIBUS)
+CLIENT_KINDS = (SEGREGATED, OMNIBUS)  # accounts whose holdings belong to investors
+
+# Movement kinds: which kinds of account each may debit and credit (see register.RULES).
+ISSUE = "issue"  # issuance account -> client account
+TRANSFER = "transfer"  # client account -> client account
+ON_CHAIN = "on-chain"  # client account -> digital omnibus: units minted or released on a chain
+OFF_CHAIN = "off-chain"  # digital omnibus -> client account: units burned or locked on a chain
+REDEEM = "redeem"  # client account -> issuance account
+MOVEMENT_KINDS = (ISSUE, TRANSFER, ON_CHAIN, OFF_CHAIN, REDEEM)
+
+# Movement statuses: the register books a movement completely or not at all.
+SETTLED = "settled"
+MOVEMENT_STATUSES = (SETTLED,)
+
+ID_LENGTH = 35  # ISO 20022 Max35Text: account ids, references, owner ids, message ids
+NAME_LENGTH = 140  # Max140Text
+MAX_DECIMALS = 17  # semt.002 and sese.02x's Unit (DecimalNumber) hold 17 fraction digits
+
+
+def now() -> datetime:
+    """The current time, in UTC."""
+    return datetime.now(UTC)
+
+
+class Units(TypeDecorator[int]):
+    """A signed integer of any size kept exactly, as decimal text."""
+
+    impl = String(80)
+    cache_ok = True
+
+    def process_bind_param(self, value: int | None, dialect: Any) -> str | None:
+        return None if value is None else str(int(value))
+
+    def process_result_value(self, value: str | None, dialect: Any) -> int | None:
+        return None if value is None else int(value)
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """A moment stored in UTC and read back zone-aware (SQLite keeps no zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"{value!r} has no time zone")
+        moment = value.astimezone(UTC)
+        return moment.replace(tzinfo=None) if dialect.name == "sqlite" else moment
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Instrument(Base):
+    """An ISIN the register keeps: its decimals and the issuance account it is issued from."""
+
+    __tablename__ = "ledger_instruments"
+
+    isin: Mapped[str] = mapped_column(String(12), primary_key=True)
+    decimals: Mapped[int] = mapped_column(SmallInteger)
+    issuance_account: Mapped[str] = mapped_column(ForeignKey("ledger_accounts.id"))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=now)
+
+
+class SecuritiesAccount(Base):
+    """A securities account: its owner, its kind, and when it was opened and closed."""
+
+    __tablename__ = "ledger_accounts"
+    __table_args__ = (UniqueConstraint("kind", "isin", "chain_id"),)
+
+    id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)
+    owner_name: Mapped[str] = mapped_column(String(NAME_LENGTH))
+    owner_lei: Mapped[str | None] = mapped_column(String(20))
+    kind: Mapped[str] = mapped_column(String(16))
+    # A digital-omnibus account only: the ISIN and the chain (EIP-155 id) it stands for.
+    isin: Mapped[str | None] = mapped_column(String(12))
+    chain_id: Mapped[int | None] = mapped_column(BigInteger)
+    opened_at: Mapped[datetime] = mapped_column(UtcDateTime, default=now)
+    closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class Holding(Base):
+    """What one account holds of one ISIN, in smallest units (negative: issuance accounts)."""
+
+    __tablename__ = "ledger_holdings"
+
+    account: Mapped[str] = mapped_column(ForeignKey("ledger_accounts.id"), primary_key=True)
+    isin: Mapped[str] = mapped_column(ForeignKey("ledger_instruments.isin"), primary_key=True)
+    quantity: Mapped[int] = mapped_column(Units)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=now)
+
+
+class Movement(Base):
+    """One double-entry movement: ``quantity`` of ``isin`` from ``debit`` to ``credit``."""
+
+    __tablename__ = "ledger_movements"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    reference: Mapped[str] = mapped_column(String(ID_LENGTH), unique=True)
+    isin: Mapped[str] = mapped_column(ForeignKey("ledger_instruments.isin"), index=True)
+    debit: Mapped[str] = mapped_column(ForeignKey("ledger_accounts.id"), index=True)
+    credit: Mapped[str] = mapped_column(ForeignKey("ledger_accounts.id"), index=True)
+    quantity: Mapped[int] = mapped_column(Units)
+    kind: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=now, index=True)
+    # The message the movement carries out: a sese.023 TxId, a bridge message id (0x + 64 hex).
+    message_id: Mapped[str | None] = mapped_column(String(66))
+
+    def same_content(self, other: Movement) -> bool:
+        """The same movement apart from its id, status and time (an idempotent repeat)."""
+        return (
+            self.isin,
+            self.debit,
+            self.credit,
+            self.quantity,
+            self.kind,
+            self.message_id,
+        ) == (other.isin, other.debit, other.credit, other.quantity, other.kind, other.message_id)
+
+
+class BeneficialOwner(Base):
+    """How much of an omnibus account's holding of an ISIN belongs to one beneficial owner."""
+
+    __tablename__ = "ledger_beneficial_owners"
+
+    account: Mapped[str] = mapped_column(ForeignKey("ledger_accounts.id"), primary_key=True)
+    isin: Mapped[str] = mapped_column(ForeignKey("ledger_instruments.isin"), primary_key=True)
+    owner: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)
+    quantity: Mapped[int] = mapped_column(Units)

@@ -1,0 +1,713 @@
+"""The book-entry register: securities accounts, double-entry movements and holdings.
+
+``Register(url)`` keeps everything in a database (SQLite file by default, PostgreSQL by
+``postgresql+psycopg://…``), so a process can be killed at any point and started again: each
+movement is ONE database transaction that writes the movement row and both holdings, or nothing.
+
+A movement is exactly-once on its ``reference`` (unique in the register): asking again with the
+same reference and the same content returns the movement already booked; the same reference
+with other content is refused, naming the reference. Concurrent identical moves cannot
+double-book: the unique constraint refuses the second row, and the loser retries and finds the
+first. Each write locks the rows of the accounts it touches (``SELECT … FOR UPDATE`` on
+PostgreSQL, in account-id order; SQLite serialises writers with ``BEGIN IMMEDIATE``), so checks
+of holdings and of open accounts hold until the transaction commits.
+
+Every refusal is a :class:`RefusedError` (a ``UserError``) raised before anything is written, with
+an ISO 20022 reason code that a sese.024 status advice can carry (``REASONS``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import create_engine, delete, event, select
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, ProgrammingError
+from sqlalchemy.orm import Session
+
+from securities_rails.errors import UserError
+from securities_rails.identifiers import parse_isin, parse_lei
+from securities_rails.ledger.models import (
+    CLIENT_KINDS,
+    DIGITAL_OMNIBUS,
+    ID_LENGTH,
+    ISSUANCE,
+    ISSUE,
+    KINDS,
+    MAX_DECIMALS,
+    MOVEMENT_KINDS,
+    NAME_LENGTH,
+    OFF_CHAIN,
+    OMNIBUS,
+    ON_CHAIN,
+    REDEEM,
+    SETTLED,
+    TRANSFER,
+    Base,
+    BeneficialOwner,
+    Holding,
+    Instrument,
+    Movement,
+    SecuritiesAccount,
+    now,
+)
+
+DEFAULT_URL = "sqlite:///ledger.sqlite3"
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+READ_ONLY = "securities_rails_read_only"
+ATTEMPTS = 5  # a move that loses a race (same reference, a deadlock) is tried again
+
+# ISO 20022 reason codes (sese.024) of the register's refusals.
+INVALID_ACCOUNT = "SAFE"  # RejectionReason: unknown, closed or unsuitable safekeeping account
+INVALID_SECURITY = "DSEC"  # RejectionReason: unknown ISIN, or not the ISIN of the account
+INVALID_QUANTITY = "DQUA"  # RejectionReason: zero, negative or not whole smallest units
+INVALID_REFERENCE = "REFE"  # RejectionReason: reference malformed or used for another movement
+LACK_OF_SECURITIES = "LACK"  # PendingReason/FailingReason: insufficient holding
+OTHER = "OTHR"  # anything else, explained in the narrative
+REASONS: dict[str, str] = {
+    INVALID_ACCOUNT: "unknown, closed or unsuitable securities account",
+    INVALID_SECURITY: "unknown ISIN, or an ISIN the account does not hold",
+    INVALID_QUANTITY: "the quantity is not a positive number of smallest units",
+    INVALID_REFERENCE: "the reference is malformed or already used for another movement",
+    LACK_OF_SECURITIES: "the account holds less than the quantity",
+    OTHER: "see the narrative",
+}
+
+# Movement kind -> (kinds of account it may debit, kinds it may credit).
+RULES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    ISSUE: ((ISSUANCE,), CLIENT_KINDS),
+    TRANSFER: (CLIENT_KINDS, CLIENT_KINDS),
+    ON_CHAIN: (CLIENT_KINDS, (DIGITAL_OMNIBUS,)),
+    OFF_CHAIN: ((DIGITAL_OMNIBUS,), CLIENT_KINDS),
+    REDEEM: (CLIENT_KINDS, (ISSUANCE,)),
+}
+
+
+class RefusedError(UserError):
+    """A refused register action: the field, what is wrong, and its ISO 20022 reason code."""
+
+    def __init__(self, field: str | None, message: str, reason: str = OTHER) -> None:
+        self.reason = reason
+        super().__init__(field, message)
+
+
+# ------------------------------------------------------------------ checks
+
+
+def check_text(value: object, field: str, limit: int = ID_LENGTH, reason: str = OTHER) -> str:
+    """An ISO 20022 text (``Max35Text`` by default): 1..limit characters, no outer spaces."""
+    if not isinstance(value, str) or not value or value != value.strip():
+        raise RefusedError(field, f"{value!r}: a text without surrounding spaces is needed", reason)
+    if len(value) > limit:
+        raise RefusedError(field, f"{value!r} is {len(value)} characters; at most {limit}", reason)
+    return value
+
+
+def check_quantity(value: object, field: str = "quantity") -> int:
+    """A positive whole number of smallest units."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise RefusedError(
+            field,
+            f"{value!r}: give the quantity as a whole number of smallest units (an int)",
+            INVALID_QUANTITY,
+        )
+    if value <= 0:
+        raise RefusedError(field, f"{value} must be greater than zero", INVALID_QUANTITY)
+    return value
+
+
+def _isin(value: str) -> str:
+    try:
+        return parse_isin(value, "isin")
+    except UserError as error:
+        raise RefusedError(error.field, error.message, INVALID_SECURITY) from None
+
+
+def _kind(value: str) -> str:
+    if value not in MOVEMENT_KINDS:
+        raise RefusedError(
+            "kind", f"unknown movement kind {value!r}: use {', '.join(MOVEMENT_KINDS)}"
+        )
+    return value
+
+
+# ------------------------------------------------------------------ the register
+
+
+class Register:
+    """A book-entry register in one database; every method is one transaction."""
+
+    def __init__(self, url: str = DEFAULT_URL) -> None:
+        try:
+            parsed = make_url(url)
+        except ArgumentError:
+            raise UserError("db", f"{url!r} is not a database URL") from None
+        self.dialect = parsed.get_backend_name()
+        if self.dialect not in ("sqlite", "postgresql"):
+            raise UserError("db", f"{self.dialect} is not supported: use sqlite or postgresql")
+        self.url = parsed.render_as_string(hide_password=True)
+        if self.dialect == "sqlite":
+            self.engine = create_engine(parsed)
+            _sqlite_immediate_transactions(self.engine)
+        else:
+            self.engine = create_engine(parsed, pool_pre_ping=True)
+        self._reader = self.engine.execution_options(**{READ_ONLY: True})
+        self._create_tables()
+
+    def _create_tables(self) -> None:
+        """Create the missing tables (two processes starting at once: the loser retries)."""
+        for attempt in range(3):
+            try:
+                Base.metadata.create_all(self.engine)
+                return
+            except (ProgrammingError, IntegrityError):
+                if attempt == 2:
+                    raise
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    @contextmanager
+    def _write(self) -> Iterator[Session]:
+        """One write transaction: committed at the end of the block, rolled back on error."""
+        with Session(self.engine, expire_on_commit=False) as session, session.begin():
+            yield session
+
+    @contextmanager
+    def _read(self) -> Iterator[Session]:
+        """A read-only transaction (SQLite: a deferred one, which takes no write lock)."""
+        with Session(self._reader, expire_on_commit=False) as session, session.begin():
+            yield session
+
+    # --------------------------------------------------------------- accounts and ISINs
+
+    def open_account(
+        self,
+        account_id: str,
+        owner_name: str,
+        kind: str,
+        *,
+        owner_lei: str | None = None,
+        isin: str | None = None,
+        chain_id: int | None = None,
+    ) -> SecuritiesAccount:
+        """Open a securities account; a digital-omnibus account names its ISIN and chain id.
+
+        Opening the same account again with the same details returns it (a restarted caller);
+        other details under an existing id are refused.
+        """
+        row = SecuritiesAccount(
+            id=check_text(account_id, "account", reason=INVALID_ACCOUNT),
+            owner_name=check_text(owner_name, "owner_name", NAME_LENGTH),
+            owner_lei=None if owner_lei is None else parse_lei(owner_lei, "owner_lei"),
+            kind=_account_kind(kind),
+            opened_at=now(),
+        )
+        if kind == DIGITAL_OMNIBUS:
+            if isin is None or chain_id is None:
+                raise RefusedError("isin", "a digital-omnibus account needs its ISIN and chain id")
+            if isinstance(chain_id, bool) or not isinstance(chain_id, int) or chain_id <= 0:
+                raise RefusedError("chain_id", f"{chain_id!r} is not a chain id (a positive int)")
+            row.isin, row.chain_id = _isin(isin), chain_id
+        elif isin is not None or chain_id is not None:
+            raise RefusedError("isin", f"only a digital-omnibus account names an ISIN, not {kind}")
+        return self._retry(lambda: self._open(row))
+
+    def _open(self, row: SecuritiesAccount) -> SecuritiesAccount:
+        with self._write() as session:
+            existing = session.get(SecuritiesAccount, row.id)
+            if existing is None and row.kind == DIGITAL_OMNIBUS:
+                existing = self._digital_omnibus(session, row.isin or "", row.chain_id or 0)
+            if existing is not None:
+                if _same_account(existing, row):
+                    return existing
+                raise RefusedError(
+                    "account",
+                    f"{existing.id} exists already ({existing.kind}, {existing.owner_name})"
+                    if existing.id == row.id
+                    else f"{existing.id} is the digital omnibus of {row.isin} on chain "
+                    f"{row.chain_id} already",
+                    INVALID_ACCOUNT,
+                )
+            session.add(row)
+        return row
+
+    @staticmethod
+    def _digital_omnibus(session: Session, isin: str, chain_id: int) -> SecuritiesAccount | None:
+        return session.scalar(
+            select(SecuritiesAccount).where(
+                SecuritiesAccount.kind == DIGITAL_OMNIBUS,
+                SecuritiesAccount.isin == isin,
+                SecuritiesAccount.chain_id == chain_id,
+            )
+        )
+
+    def close_account(self, account_id: str) -> SecuritiesAccount:
+        """Close an account that holds nothing; a closed account takes no further movement."""
+        with self._write() as session:
+            (account,) = _lock_accounts(session, [account_id])
+            _require_open(account)
+            held = session.scalars(
+                select(Holding).where(Holding.account == account.id, Holding.quantity != 0)
+            ).all()
+            if held:
+                listed = ", ".join(f"{h.isin} {h.quantity}" for h in held)
+                raise RefusedError(
+                    "account", f"{account.id} still holds {listed}: move it out first", OTHER
+                )
+            account.closed_at = now()
+        return account
+
+    def add_instrument(self, isin: str, issuance_account: str, decimals: int = 0) -> Instrument:
+        """Keep an ISIN, issued from ``issuance_account``, in units of 10**-decimals."""
+        code = _isin(isin)
+        if isinstance(decimals, bool) or not isinstance(decimals, int):
+            raise RefusedError("decimals", f"{decimals!r} is not a whole number")
+        if not 0 <= decimals <= MAX_DECIMALS:
+            raise RefusedError("decimals", f"{decimals} is outside 0..{MAX_DECIMALS}")
+        with self._write() as session:
+            (account,) = _lock_accounts(session, [issuance_account])
+            _require_open(account)
+            if account.kind != ISSUANCE:
+                raise RefusedError(
+                    "issuance_account",
+                    f"{account.id} is a {account.kind} account, not an issuance account",
+                    INVALID_ACCOUNT,
+                )
+            existing = session.get(Instrument, code)
+            if existing is not None:
+                if (existing.issuance_account, existing.decimals) == (account.id, decimals):
+                    return existing
+                raise RefusedError(
+                    "isin",
+                    f"{code} is kept already, issued from {existing.issuance_account} with "
+                    f"{existing.decimals} decimals",
+                    INVALID_SECURITY,
+                )
+            row = Instrument(
+                isin=code, decimals=decimals, issuance_account=account.id, created_at=now()
+            )
+            session.add(row)
+        return row
+
+    # --------------------------------------------------------------- movements
+
+    def issue(
+        self,
+        isin: str,
+        account: str,
+        quantity: int,
+        reference: str,
+        *,
+        message_id: str | None = None,
+    ) -> Movement:
+        """Issue ``quantity`` of ``isin`` to ``account``: its issuance account is debited."""
+        code = _isin(isin)
+        with self._read() as session:
+            instrument = _instrument(session, code)
+        return self.move(
+            reference,
+            code,
+            instrument.issuance_account,
+            account,
+            quantity,
+            ISSUE,
+            message_id=message_id,
+        )
+
+    def move(
+        self,
+        reference: str,
+        isin: str,
+        debit: str,
+        credit: str,
+        quantity: int,
+        kind: str = TRANSFER,
+        *,
+        message_id: str | None = None,
+    ) -> Movement:
+        """Book ``quantity`` of ``isin`` from ``debit`` to ``credit``, exactly once.
+
+        Returns the movement (a detached snapshot). The same reference with the same content
+        returns the movement booked before, whatever happened since; with other content it is
+        refused. Refusals (:class:`RefusedError`) write nothing.
+        """
+        wanted = Movement(
+            reference=check_text(reference, "reference", reason=INVALID_REFERENCE),
+            isin=_isin(isin),
+            debit=check_text(debit, "debit", reason=INVALID_ACCOUNT),
+            credit=check_text(credit, "credit", reason=INVALID_ACCOUNT),
+            quantity=check_quantity(quantity),
+            kind=_kind(kind),
+            status=SETTLED,
+            message_id=None if message_id is None else check_text(message_id, "message_id", 66),
+        )
+        if wanted.debit == wanted.credit:
+            raise RefusedError("credit", f"{credit} is also the debited account", INVALID_ACCOUNT)
+        return self._retry(lambda: self._move(wanted))
+
+    def _move(self, wanted: Movement) -> Movement:
+        found = self._booked(wanted)
+        if found is not None:
+            return found
+        with self._write() as session:
+            accounts = {
+                a.id: a for a in _lock_accounts(session, [wanted.debit, wanted.credit], wanted)
+            }
+            booked = _by_reference(session, wanted.reference)
+            if booked is not None:  # booked while this one waited for the locks
+                return _repeat(booked, wanted)
+            instrument = _instrument(session, wanted.isin)
+            debit, credit = accounts[wanted.debit], accounts[wanted.credit]
+            for role, account in (("debit", debit), ("credit", credit)):
+                _require_open(account, role)
+            _check_rule(wanted, instrument, debit, credit)
+            row = Movement(
+                reference=wanted.reference,
+                isin=wanted.isin,
+                debit=wanted.debit,
+                credit=wanted.credit,
+                quantity=wanted.quantity,
+                kind=wanted.kind,
+                status=SETTLED,
+                created_at=now(),
+                message_id=wanted.message_id,
+            )
+            _apply(session, debit, wanted.isin, -wanted.quantity)
+            _apply(session, credit, wanted.isin, wanted.quantity)
+            session.add(row)
+            session.flush()
+        return row
+
+    def _booked(self, wanted: Movement) -> Movement | None:
+        with self._read() as session:
+            booked = _by_reference(session, wanted.reference)
+            return None if booked is None else _repeat(booked, wanted)
+
+    def _retry(self, action: Any) -> Any:
+        """Run ``action`` again when it lost a race: a duplicate key (another process booked
+        the same reference or opened the same account first) or a PostgreSQL deadlock or
+        serialisation failure. The next attempt finds what the winner wrote."""
+        for attempt in range(ATTEMPTS):
+            try:
+                return action()
+            except IntegrityError:
+                if attempt == ATTEMPTS - 1:
+                    raise
+            except DBAPIError as error:
+                if _sqlstate(error) not in ("40001", "40P01") or attempt == ATTEMPTS - 1:
+                    raise
+        raise AssertionError("unreachable")
+
+    # --------------------------------------------------------------- beneficial owners
+
+    def set_beneficial_owners(
+        self, omnibus: str, isin: str, owners: Mapping[str, int]
+    ) -> dict[str, int]:
+        """Record who owns an omnibus account's holding of ``isin``: owner id -> quantity.
+
+        Replaces the previous breakdown. The quantities must add up to the holding.
+        """
+        code = _isin(isin)
+        checked = {
+            check_text(owner, "owner"): check_quantity(quantity, f"owners[{owner}]")
+            for owner, quantity in owners.items()
+        }
+        with self._write() as session:
+            (account,) = _lock_accounts(session, [omnibus])
+            _require_open(account)
+            if account.kind != OMNIBUS:
+                raise RefusedError(
+                    "account",
+                    f"{account.id} is a {account.kind} account: only an omnibus account has "
+                    "beneficial owners",
+                    INVALID_ACCOUNT,
+                )
+            _instrument(session, code)
+            held = _holding(session, account.id, code)
+            total = sum(checked.values())
+            if total != held:
+                raise RefusedError(
+                    "owners",
+                    f"the beneficial owners' quantities add up to {total}; {account.id} holds "
+                    f"{held} of {code}",
+                    INVALID_QUANTITY,
+                )
+            session.execute(
+                delete(BeneficialOwner).where(
+                    BeneficialOwner.account == account.id, BeneficialOwner.isin == code
+                )
+            )
+            session.add_all(
+                BeneficialOwner(account=account.id, isin=code, owner=owner, quantity=quantity)
+                for owner, quantity in checked.items()
+            )
+        return dict(sorted(checked.items()))
+
+    def beneficial_owners(self, omnibus: str, isin: str) -> dict[str, int]:
+        """Owner id -> quantity recorded for an omnibus account's holding of ``isin``."""
+        code = _isin(isin)
+        with self._read() as session:
+            _account(session, omnibus)
+            rows = session.scalars(
+                select(BeneficialOwner)
+                .where(BeneficialOwner.account == omnibus, BeneficialOwner.isin == code)
+                .order_by(BeneficialOwner.owner)
+            )
+            return {row.owner: row.quantity for row in rows}
+
+    # --------------------------------------------------------------- reads
+
+    def account(self, account_id: str) -> SecuritiesAccount:
+        with self._read() as session:
+            return _account(session, account_id)
+
+    def accounts(self) -> list[SecuritiesAccount]:
+        """Every account, by id."""
+        with self._read() as session:
+            return list(session.scalars(select(SecuritiesAccount).order_by(SecuritiesAccount.id)))
+
+    def instrument(self, isin: str) -> Instrument:
+        with self._read() as session:
+            return _instrument(session, _isin(isin))
+
+    def digital_omnibus(self, isin: str, chain_id: int) -> SecuritiesAccount | None:
+        """The account that stands for ``isin``'s units on chain ``chain_id``, if opened."""
+        with self._read() as session:
+            return self._digital_omnibus(session, _isin(isin), chain_id)
+
+    def holding(self, account: str, isin: str) -> int:
+        """What ``account`` holds of ``isin`` now (smallest units; 0 when nothing)."""
+        code = _isin(isin)
+        with self._read() as session:
+            _account(session, account)
+            return _holding(session, account, code)
+
+    def holdings(self, account: str, at: datetime | None = None) -> dict[str, int]:
+        """ISIN -> what ``account`` holds (nothing-held ISINs left out), now or just before the
+        moment ``at`` (replayed from the movements booked before it)."""
+        with self._read() as session:
+            _account(session, account)
+            if at is None:
+                rows = session.scalars(
+                    select(Holding).where(Holding.account == account).order_by(Holding.isin)
+                )
+                return {row.isin: row.quantity for row in rows if row.quantity != 0}
+            totals: dict[str, int] = {}
+            query = select(Movement).where(
+                (Movement.debit == account) | (Movement.credit == account),
+                Movement.created_at < at,
+            )
+            for row in session.scalars(query):
+                sign = 1 if row.credit == account else -1
+                totals[row.isin] = totals.get(row.isin, 0) + sign * row.quantity
+            return {isin: q for isin, q in sorted(totals.items()) if q != 0}
+
+    def movements(
+        self,
+        account: str | None = None,
+        isin: str | None = None,
+        since: datetime | None = None,
+    ) -> list[Movement]:
+        """Movements, oldest first: of an account (either side), of an ISIN, from ``since``."""
+        query = select(Movement).order_by(Movement.id)
+        if account is not None:
+            query = query.where((Movement.debit == account) | (Movement.credit == account))
+        if isin is not None:
+            query = query.where(Movement.isin == _isin(isin))
+        if since is not None:
+            query = query.where(Movement.created_at >= since)
+        with self._read() as session:
+            return list(session.scalars(query))
+
+    def movement(self, reference: str) -> Movement | None:
+        """The movement booked under ``reference``, if any."""
+        with self._read() as session:
+            return _by_reference(session, reference)
+
+    def total_outside_issuance(self, isin: str) -> int:
+        """The sum of every non-issuance account's holding of ``isin``: client accounts and
+        digital omnibus accounts (units on chains). Equals :meth:`issued`."""
+        return self._total(isin, lambda kind: kind != ISSUANCE)
+
+    def issued(self, isin: str) -> int:
+        """What has been issued of ``isin`` and not redeemed (minus the issuance holdings)."""
+        return -self._total(isin, lambda kind: kind == ISSUANCE)
+
+    def on_chains(self, isin: str) -> dict[int, int]:
+        """Chain id -> what the digital omnibus of ``isin`` on that chain holds: the units the
+        register has sent to the chain (its supply there plus what is in flight)."""
+        code = _isin(isin)
+        with self._read() as session:
+            rows = session.execute(
+                select(SecuritiesAccount.chain_id, Holding.quantity)
+                .join(Holding, Holding.account == SecuritiesAccount.id)
+                .where(SecuritiesAccount.kind == DIGITAL_OMNIBUS, Holding.isin == code)
+            )
+            return {int(chain): int(quantity) for chain, quantity in rows}
+
+    def _total(self, isin: str, included: Any) -> int:
+        code = _isin(isin)
+        with self._read() as session:
+            rows = session.execute(
+                select(SecuritiesAccount.kind, Holding.quantity)
+                .join(Holding, Holding.account == SecuritiesAccount.id)
+                .where(Holding.isin == code)
+            )
+            return sum(int(quantity) for kind, quantity in rows if included(kind))
+
+
+# ------------------------------------------------------------------ helpers
+
+
+def _account_kind(kind: str) -> str:
+    if kind not in KINDS:
+        raise RefusedError("kind", f"unknown account kind {kind!r}: use {', '.join(KINDS)}")
+    return kind
+
+
+def _same_account(existing: SecuritiesAccount, row: SecuritiesAccount) -> bool:
+    return existing.closed_at is None and (
+        existing.id,
+        existing.owner_name,
+        existing.owner_lei,
+        existing.kind,
+        existing.isin,
+        existing.chain_id,
+    ) == (row.id, row.owner_name, row.owner_lei, row.kind, row.isin, row.chain_id)
+
+
+def _lock_accounts(
+    session: Session, ids: list[str], movement: Movement | None = None
+) -> list[SecuritiesAccount]:
+    """The accounts, locked for the rest of the transaction, in the order asked (locks are
+    taken in id order, so two movements between the same accounts never deadlock)."""
+    rows = session.scalars(
+        select(SecuritiesAccount)
+        .where(SecuritiesAccount.id.in_(ids))
+        .order_by(SecuritiesAccount.id)
+        .with_for_update()
+    )
+    found = {row.id: row for row in rows}
+    for index, account_id in enumerate(ids):
+        if account_id not in found:
+            field = ("debit", "credit")[index] if movement is not None else "account"
+            raise RefusedError(field, f"unknown account {account_id!r}", INVALID_ACCOUNT)
+    return [found[account_id] for account_id in ids]
+
+
+def _account(session: Session, account_id: str) -> SecuritiesAccount:
+    row = session.get(SecuritiesAccount, account_id)
+    if row is None:
+        raise RefusedError("account", f"unknown account {account_id!r}", INVALID_ACCOUNT)
+    return row
+
+
+def _require_open(account: SecuritiesAccount, field: str = "account") -> None:
+    if account.closed_at is not None:
+        when = account.closed_at.isoformat(timespec="seconds")
+        raise RefusedError(field, f"account {account.id} was closed on {when}", INVALID_ACCOUNT)
+
+
+def _instrument(session: Session, isin: str) -> Instrument:
+    row = session.get(Instrument, isin)
+    if row is None:
+        raise RefusedError("isin", f"{isin} is not kept in this register", INVALID_SECURITY)
+    return row
+
+
+def _by_reference(session: Session, reference: str) -> Movement | None:
+    return session.scalar(select(Movement).where(Movement.reference == reference))
+
+
+def _repeat(booked: Movement, wanted: Movement) -> Movement:
+    """The booked movement when ``wanted`` repeats it; a refusal naming the reference when not."""
+    if booked.same_content(wanted):
+        return booked
+    raise RefusedError(
+        "reference",
+        f"{wanted.reference} is already the reference of movement {booked.id} ({booked.kind} "
+        f"of {booked.quantity} {booked.isin} from {booked.debit} to {booked.credit}); use a "
+        "new reference for another movement",
+        INVALID_REFERENCE,
+    )
+
+
+def _check_rule(
+    wanted: Movement,
+    instrument: Instrument,
+    debit: SecuritiesAccount,
+    credit: SecuritiesAccount,
+) -> None:
+    """The accounts suit the movement's kind and ISIN."""
+    debits, credits = RULES[wanted.kind]
+    for role, account, allowed in (("debit", debit, debits), ("credit", credit, credits)):
+        if account.kind not in allowed:
+            raise RefusedError(
+                role,
+                f"{account.id} is a {account.kind} account; a {wanted.kind} movement "
+                f"{'debits' if role == 'debit' else 'credits'} {' or '.join(allowed)} accounts",
+                INVALID_ACCOUNT,
+            )
+        if account.kind == ISSUANCE and account.id != instrument.issuance_account:
+            raise RefusedError(
+                role,
+                f"{wanted.isin} is issued from {instrument.issuance_account}, not {account.id}",
+                INVALID_SECURITY,
+            )
+        if account.kind == DIGITAL_OMNIBUS and account.isin != wanted.isin:
+            raise RefusedError(
+                "isin",
+                f"{wanted.isin} does not match {account.id}, the digital omnibus of "
+                f"{account.isin} on chain {account.chain_id}",
+                INVALID_SECURITY,
+            )
+
+
+def _holding(session: Session, account: str, isin: str) -> int:
+    row = session.get(Holding, (account, isin))
+    return 0 if row is None else row.quantity
+
+
+def _apply(session: Session, account: SecuritiesAccount, isin: str, change: int) -> None:
+    """Change a holding (written at once; the transaction still commits or rolls back whole).
+    No holding goes below zero, except an issuance account's."""
+    row = session.get(Holding, (account.id, isin))
+    held = 0 if row is None else row.quantity
+    if held + change < 0 and account.kind != ISSUANCE:
+        raise RefusedError(
+            "quantity",
+            f"{account.id} holds {held} of {isin}, less than {-change}",
+            LACK_OF_SECURITIES,
+        )
+    if row is None:
+        session.add(Holding(account=account.id, isin=isin, quantity=change, updated_at=now()))
+    else:
+        row.quantity, row.updated_at = held + change, now()
+    session.flush()
+
+
+def _sqlstate(error: DBAPIError) -> str | None:
+    return getattr(error.orig, "sqlstate", None)
+
+
+def _sqlite_immediate_transactions(engine: Engine) -> None:
+    """SQLite: WAL, a busy timeout, foreign keys, and BEGIN IMMEDIATE for writes (two processes
+    on one file serialise their writes); read-only transactions begin DEFERRED."""
+
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection: Any) -> None:
+        read_only = connection.get_execution_options().get(READ_ONLY, False)
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
