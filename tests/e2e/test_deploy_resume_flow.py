@@ -63,10 +63,11 @@ def run_deploy(chain: Any) -> Callable[..., Result]:
 
 
 @pytest.fixture
-def deployer(accounts: Any) -> Any:
-    """A funded account that has sent nothing yet (its nonces are the deployment's)."""
+def deployer(accounts: Any, chain: Any) -> Any:
+    """A funded account that has sent nothing yet (its nonces are the deployment's). Funded by
+    setting its balance: a transfer from accounts[0] would depend on what earlier tests spent."""
     account = accounts.generate_test_account()
-    accounts[0].transfer(account, 10**21)
+    chain.set_balance(account.address, 10**21)
     return account
 
 

@@ -29,7 +29,6 @@ from unit.upgrades.world import (
     raw_storage,
     snapshot,
     v2,
-    written_slots,
 )
 from web3.exceptions import ContractCustomError as Web3ContractCustomError
 from web3.exceptions import ContractLogicError as Web3ContractLogicError
@@ -71,7 +70,7 @@ def test_v2_of_registry_and_token_keep_every_holding_record_document_role_and_ru
 ):
     proxies = world.proxies
     before = snapshot(chain, world)
-    slots = written_slots(chain, proxies.values(), world.first_block)
+    slots = world.written
     storage_before = raw_storage(chain, slots)
     assert len(world.wallets) >= 50
     assert sum(1 for b in before[ISIN_A]["balance"].values() if b) >= 50

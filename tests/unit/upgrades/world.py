@@ -65,6 +65,10 @@ class World:
     investor_ids: list[bytes]
     others: list[str] = field(default_factory=list)  # retired wallet, system account, accounts
     first_block: int = 0  # the world's first transaction is in a later block
+    # Every storage slot the world's transactions wrote, per proxy (``written_slots``), traced as
+    # soon as the world is built: Anvil keeps the states needed to trace a transaction for a
+    # limited number of blocks, and a long test session would have dropped them by test time.
+    written: dict[str, set[str]] = field(default_factory=dict)
 
     @property
     def record(self) -> DeploymentRecord:
@@ -172,6 +176,7 @@ def build_world(accounts: Any, chain: Any, directory: str, record: DeploymentRec
     token_b.grantRole(ROLES["enforcer"], accounts[8], sender=gov)
     registry.grantRole(ROLES["registrar"], accounts[8], sender=gov)
     token_b.pause(sender=pauser)
+    world.written = written_slots(chain, world.proxies.values(), world.first_block)
     return world
 
 
