@@ -4,17 +4,22 @@
     state                show an instrument's lifecycle state, or move it to another
     announce             announce a distribution: a coupon or a dividend, paid in a cash token
     announce-redemption  announce a redemption: every unit at maturity, or a fraction pro rata
+    announce-split       announce a split (2:1) or a consolidation (1:10) of a share
     fund                 pay in exactly what a distribution or redemption still misses
     pay                  pay a distribution's holders, in batches (the agent)
     claim                claim the signer's own entitlement to a distribution
     redeem               redeem the signer's own units, or every holder's in batches (the agent)
-    release              pay a held entitlement (or held units' cash) to another wallet (registrar)
+    apply-split          apply a split or consolidation to its holders, in batches (the agent)
+    claim                (also) apply a split or consolidation to the signer's own holding
+    release              give held cash, units' cash or a split's held units to another wallet
     sweep                after the deadline, return what was not paid to the announcer
     status               one action: terms, dates, totals and a row per holder
-    list                 every distribution and redemption
+    list                 every distribution, redemption, split and consolidation
     export               ISO 20022: seev.031 notification, seev.036 movement confirmations
+                         (distributions and redemptions; splits have no export)
 
-A distribution or redemption is named by its id or by its reference when only one carries it.
+A distribution, redemption or split is named by its id or by its reference when only one carries
+it.
 Dates are ISO dates (midnight UTC), zoned ISO datetimes, or durations from now (+7d, 36h). Every
 command checks its input and the chain before it sends anything, and fails with one line naming
 the option and why.
@@ -46,7 +51,7 @@ from securities_rails.identifiers import (
     parse_duration,
     parse_reference,
 )
-from securities_rails.lifecycle import distributions, messages, redemption, state, views
+from securities_rails.lifecycle import distributions, messages, redemption, splits, state, views
 from securities_rails.lifecycle.common import (
     currency_of,
     isin_of,
@@ -88,6 +93,9 @@ distribution_option = click.option(
 )
 redemption_option = click.option(
     "--redemption", "redemption_text", help="Redemption id, or its reference (when unique)."
+)
+split_option = click.option(
+    "--split", "split_text", help="Split or consolidation id, or its reference (when unique)."
 )
 reference_option = click.option(
     "--reference",
@@ -138,14 +146,26 @@ def _moment(value: str, now: int, field: str) -> int:
 
 
 def _action(
-    lifecycle: Lifecycle, distribution_text: str | None, redemption_text: str | None
+    lifecycle: Lifecycle,
+    distribution_text: str | None,
+    redemption_text: str | None,
+    split_text: str | None = None,
+    *,
+    with_split: bool = False,
 ) -> tuple[str, int]:
-    """("distribution" | "redemption", id) from exactly one of the two options."""
-    if (distribution_text is None) == (redemption_text is None):
-        raise UserError("distribution", "give --distribution or --redemption (one of them)")
+    """("distribution" | "redemption" | "split", id) from exactly one of the options (--split
+    only where `with_split`)."""
+    given = [t for t in (distribution_text, redemption_text, split_text) if t is not None]
+    if len(given) != 1:
+        names = "--distribution, --redemption or --split" if with_split else (
+            "--distribution or --redemption"
+        )  # fmt: skip
+        raise UserError("distribution", f"give {names} (one of them)")
     if distribution_text is not None:
         return "distribution", _distribution_id(lifecycle, distribution_text)
-    return "redemption", _redemption_id(lifecycle, redemption_text or "")
+    if redemption_text is not None:
+        return "redemption", _redemption_id(lifecycle, redemption_text)
+    return "split", _split_id(lifecycle, split_text or "")
 
 
 def _id(text: str, field: str, by_reference: Callable[[str], int]) -> int:
@@ -170,6 +190,15 @@ def _redemption_id(lifecycle: Lifecycle, text: str) -> int:
 
     found = _id(text, "redemption", by_reference)
     redemption.read(lifecycle, found)
+    return found
+
+
+def _split_id(lifecycle: Lifecycle, text: str) -> int:
+    def by_reference(value: str) -> int:
+        return splits.find_by_reference(lifecycle, value)
+
+    found = _id(text, "split", by_reference)
+    splits.read(lifecycle, found)
     return found
 
 
@@ -224,7 +253,9 @@ def cli() -> None:
     date has passed) and `pay`s the holders from the payment date, or each holder `claim`s; what
     cannot be paid is held, and the registrar `release`s it; after the claim deadline anyone
     `sweep`s the rest back. A redemption goes the same way with `announce-redemption` and
-    `redeem`. `status`, `list` and `export` only read the chain. An action is named by its id or
+    `redeem`. A split or consolidation of a share: `announce-split`, then `apply-split` (the
+    agent, in batches) or `claim --split` (a holder); a consolidation only while the instrument is
+    suspended. `status`, `list` and `export` only read the chain. An action is named by its id or
     its reference; dates are ISO dates (midnight UTC), zoned ISO datetimes or durations from now
     (+7d)."""
 
@@ -463,6 +494,52 @@ def announce_redemption(
     )
 
 
+@cli.command(name="announce-split", cls=ConnectedProviderCommand)
+@account_option()
+@isin_option
+@click.option(
+    "--ratio",
+    required=True,
+    help="New units for old, N:D: 2:1 or 3:2 a split (bonus units minted to each holder), 1:10 a "
+    "consolidation (units burned; only while the instrument is suspended).",
+)
+@click.option("--record-date", required=True, help=f"Holdings at this time count: {DATE_HELP}.")
+@click.option(
+    "--deadline",
+    required=True,
+    help=f"Applied until then (a split's held units also after it): {DATE_HELP}.",
+)
+@reference_option
+def announce_split(
+    account: Any, isin: str, ratio: str, record_date: str, deadline: str, reference: str
+) -> None:
+    """Announce a split or a consolidation of a share (the instrument's corporate-action agent):
+    each holding at the record date becomes floor(units * N / D), rounded down per holder (the
+    fraction is paid in cash off-chain). A consolidation is announced and applied only while the
+    instrument is suspended."""
+    suite, lifecycle = _load()
+    token = token_for(suite, isin)
+    numerator, denominator = splits.parse_ratio(ratio)
+    now = pending_timestamp()
+    terms = splits.SplitTerms(
+        token=token.address,
+        kind=splits.kind_of(numerator, denominator),
+        numerator=numerator,
+        denominator=denominator,
+        record_date=_moment(record_date, now, "record-date"),
+        deadline=_moment(deadline, now, "deadline"),
+    )
+    event_ref = parse_reference(reference)
+    with _options(numerator="ratio", denominator="ratio"):
+        splits.check_announce(lifecycle, account.address, terms, event_ref, now)
+        split_id = splits.announce(lifecycle, account, terms, event_ref)
+    done(
+        f"{terms.kind} {split_id} ({event_ref}) of {isin_of(token)}: {numerator}:{denominator}, "
+        f"holdings at the record date {format_date(terms.record_date)}, applied until "
+        f"{format_date(terms.deadline)}"
+    )
+
+
 # ---------------------------------------------------------------- funding and paying
 
 
@@ -548,17 +625,20 @@ def pay(account: Any, distribution_text: str, batch_size: int, holders_csv: Path
 
 @cli.command(cls=ConnectedProviderCommand)
 @account_option()
-@click.option(
-    "--distribution",
-    "distribution_text",
-    required=True,
-    help="Distribution id, or its reference (when unique).",
-)
-def claim(account: Any, distribution_text: str) -> None:
-    """Claim the signer's own entitlement (from the payment date until the claim deadline; a
-    held entitlement also after it, once the wallet can be paid)."""
+@distribution_option
+@split_option
+def claim(account: Any, distribution_text: str | None, split_text: str | None) -> None:
+    """Claim the signer's own entitlement to a distribution (from the payment date until the
+    claim deadline; a held entitlement also after it, once the wallet can be paid), or apply a
+    split or consolidation to the signer's own holding (a split's held units also after the
+    deadline, once the wallet can receive them)."""
     _, lifecycle = _load()
-    distribution_id = _distribution_id(lifecycle, distribution_text)
+    if (distribution_text is None) == (split_text is None):
+        raise UserError("distribution", "give --distribution or --split (one of them)")
+    if split_text is not None:
+        _claim_split(lifecycle, account, _split_id(lifecycle, split_text))
+        return
+    distribution_id = _distribution_id(lifecycle, distribution_text or "")
     d = distributions.read(lifecycle, distribution_id)
     cash = at("CashToken", d.cash_token)
     with _options():
@@ -571,6 +651,82 @@ def claim(account: Any, distribution_text: str) -> None:
         )
         return
     done(f"paid {_cash_text(cash, result.paid)} to {account.address} in {result.tx_hash}")
+
+
+def _claim_split(lifecycle: Lifecycle, account: Any, split_id: int) -> None:
+    s = splits.read(lifecycle, split_id)
+    token = security(s.token)
+    with _options():
+        splits.check_claim(lifecycle, account.address, split_id)
+        result = splits.claim(lifecycle, account, split_id)
+    if result.outcome == "held":
+        done(
+            f"{account.address}'s {_units_text(token, result.units)} of {s.kind} {split_id} are "
+            f"held: {splits.reason_text(result.reason or '')}"
+        )
+        return
+    how = "minted to" if s.kind == splits.SPLIT else "burned from"
+    done(f"{_units_text(token, result.units)} {how} {account.address} in {result.tx_hash}")
+
+
+@cli.command(name="apply-split", cls=ConnectedProviderCommand)
+@account_option()
+@click.option(
+    "--split",
+    "split_text",
+    required=True,
+    help="Split or consolidation id, or its reference (when unique).",
+)
+@batch_size_option
+@click.option(
+    "--holders-csv",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Apply only to these wallets (column wallet); default: every holder at the record date.",
+)
+def apply_split(account: Any, split_text: str, batch_size: int, holders_csv: Path | None) -> None:
+    """Apply a split or consolidation to its holders (the corporate-action agent), in ascending
+    batches: each holder is applied (units minted or burned), held (a split whose mint the wallet
+    cannot receive: minted later or released) or skipped with the reason (already applied,
+    nothing due, ...). Run again after an interruption, it applies nobody twice. A consolidation
+    is applied only while the instrument is suspended."""
+    _, lifecycle = _load()
+    split_id = _split_id(lifecycle, split_text)
+    size = _batch_size(batch_size)
+    wanted = _holders(holders_csv)
+    holders = wanted if wanted is not None else splits.holders_at_record_date(lifecycle, split_id)
+    s = splits.read(lifecycle, split_id)
+    token = security(s.token)
+    with _options(holders="holders-csv"):
+        splits.check_apply(lifecycle, account.address, split_id, holders)
+        with progress_bar(f"applying the {s.kind}", len(holders)) as advance:
+            result = splits.apply_to(
+                lifecycle,
+                account,
+                split_id,
+                holders,
+                batch_size=size,
+                progress=_advancer(advance),
+            )
+    rows = [
+        (
+            row.holder,
+            row.outcome,
+            format_amount(row.units, int(token.decimals())) if row.units else "-",
+            splits.reason_text(row.reason) if row.reason else "-",
+        )
+        for row in result.rows
+    ]
+    table(
+        f"{s.kind.capitalize()} {split_id} ({s.event_ref}, {s.ratio})",
+        ("holder", "result", "units", "why"),
+        rows,
+    )
+    how = "minted" if s.kind == splits.SPLIT else "burned"
+    done(
+        f"{result.count('applied')} applied ({_units_text(token, result.units)} {how}), "
+        f"{result.count('held')} held ({_units_text(token, result.held)}), "
+        f"{result.count('skipped')} skipped, in {len(result.transactions)} transaction(s)"
+    )
 
 
 @cli.command(cls=ConnectedProviderCommand)
@@ -661,28 +817,42 @@ def redeem(
 @account_option()
 @distribution_option
 @redemption_option
+@split_option
 @click.option("--holder", required=True, help="The wallet whose entitlement or units are held.")
 @click.option("--to", required=True, help="Another eligible wallet of the same investor.")
 @click.option(
     "--amount",
-    help="Distribution: cash released (default: all that is held). A redemption's held units "
-    "are released whole.",
+    help="Distribution: cash released; split: units released (default: all that is held). A "
+    "redemption's held units are released whole.",
 )
 def release(
     account: Any,
     distribution_text: str | None,
     redemption_text: str | None,
+    split_text: str | None,
     holder: str,
     to: str,
     amount: str | None,
 ) -> None:
     """Release what is held for a holder that cannot be paid (the instrument's registrar): a
-    distribution's held cash, or a redemption's held units (burned, their cash paid), to another
-    wallet of the same investor (of any investor for a system account's entitlement)."""
+    distribution's held cash, a redemption's held units (burned, their cash paid), or a split's
+    held new units (minted to the wallet given), to another wallet of the same investor (of any
+    investor for a system account's)."""
     _, lifecycle = _load()
-    action, action_id = _action(lifecycle, distribution_text, redemption_text)
+    action, action_id = _action(
+        lifecycle, distribution_text, redemption_text, split_text, with_split=True
+    )
     wallet = parse_address(holder, "holder")
     target = parse_address(to, "to")
+    if action == "split":
+        token = security(splits.read(lifecycle, action_id).token)
+        _, held_units = splits.entry(lifecycle, action_id, wallet)
+        units = parse_amount(amount, int(token.decimals()), "amount") if amount else held_units
+        with _options(amounts="amount"):
+            splits.check_release(lifecycle, account.address, action_id, wallet, [target], [units])
+            released = splits.release(lifecycle, account, action_id, wallet, [target], [units])
+        done(f"minted {_units_text(token, released)} held for {wallet} to {target}")
+        return
     if action == "redemption":
         if amount is not None:
             raise UserError("amount", "a redemption's held units are released whole: give none")
@@ -733,11 +903,17 @@ def sweep(account: Any, distribution_text: str | None, redemption_text: str | No
 @cli.command(cls=ConnectedProviderCommand)
 @distribution_option
 @redemption_option
-def status(distribution_text: str | None, redemption_text: str | None) -> None:
-    """One distribution or redemption: terms, dates, status, totals (funded, paid, held,
-    unclaimed, swept, required), and a row per holder."""
+@split_option
+def status(
+    distribution_text: str | None, redemption_text: str | None, split_text: str | None
+) -> None:
+    """One distribution, redemption or split: terms, dates, status, totals (funded, paid, held,
+    unclaimed, swept, required; a split's units minted, burned and held), and a row per
+    holder."""
     _, lifecycle = _load()
-    action, action_id = _action(lifecycle, distribution_text, redemption_text)
+    action, action_id = _action(
+        lifecycle, distribution_text, redemption_text, split_text, with_split=True
+    )
     fields(f"{action.capitalize()} {action_id}", views.summary(lifecycle, action, action_id))
     columns, rows = views.holder_rows(lifecycle, action, action_id)
     if action == "distribution":
@@ -753,12 +929,13 @@ def status(distribution_text: str | None, redemption_text: str | None) -> None:
 @cli.command(name="list", cls=ConnectedProviderCommand)
 @click.option("--isin", help="Only this instrument's.")
 def list_actions(isin: str | None) -> None:
-    """Every distribution and redemption, oldest first, with its status."""
+    """Every distribution, redemption, split and consolidation, oldest first, with its status."""
     suite, lifecycle = _load()
     token = token_for(suite, isin).address if isin else None
     for action in views.ACTIONS:
         rows = views.action_list(lifecycle, action, token)
-        table(f"{action.capitalize()}s ({len(rows)})", views.LIST_COLUMNS, rows)
+        title = "Splits and consolidations" if action == "split" else f"{action.capitalize()}s"
+        table(f"{title} ({len(rows)})", views.list_columns(action), rows)
 
 
 # ---------------------------------------------------------------- ISO 20022
@@ -781,6 +958,11 @@ def _write(path: Path, xml: bytes) -> None:
 @distribution_option
 @redemption_option
 @click.option(
+    "--split",
+    "split_text",
+    help="Refused: splits and consolidations have no ISO 20022 export.",
+)
+@click.option(
     "--message",
     "message_type",
     required=True,
@@ -798,13 +980,20 @@ def _write(path: Path, xml: bytes) -> None:
 def export_command(
     distribution_text: str | None,
     redemption_text: str | None,
+    split_text: str | None,
     message_type: str,
     holder: str | None,
     out: Path | None,
 ) -> None:
     """Write a distribution's or redemption's ISO 20022 messages from the chain, validated
     against the official schemas: the seev.031 notification, or a seev.036 confirmation of each
-    payment (or redemption) made."""
+    payment (or redemption) made. Splits and consolidations have no export."""
+    if split_text is not None:
+        raise UserError(
+            "split",
+            "splits and consolidations have no ISO 20022 export: seev.031 / seev.036 are written "
+            "for distributions and redemptions only (`status --split` shows a split)",
+        )
     _, lifecycle = _load()
     action, action_id = _action(lifecycle, distribution_text, redemption_text)
     if message_type == "seev.031":

@@ -67,13 +67,13 @@ _MESSAGES: dict[str, str] = {
     "NotValidator": "signature {index} is by {signer}, not a current validator",
     "BelowThreshold": "{signatures} validator signatures, {threshold} needed",
     "InvalidValidatorSet": "invalid validator set: {reason}",
-    "InvalidConfiguration": "invalid bridge configuration: {reason}",
+    "InvalidConfiguration": "invalid configuration: {reason}",
     "LimitRaiseNeedsGovernor": "raising a limit needs the governor (the timelock)",
     "MaxRaiseNeedsGovernor": "raising the maximum from {current} to {requested} needs the governor",
     "RefundNotPayable": "transfer {nonce} cannot be paid back now: {reason}",
     "TokenPaused": "the instrument {token} is paused: delivery waits",
     # The DvP escrow.
-    "InvalidTerms": "the escrow refuses the trade's {field}",
+    "InvalidTerms": "the contract refuses the terms' {field}",
     "UnknownTrade": "no trade {tradeId} on this escrow",
     "NotAParty": "{account} is neither the seller nor the buyer of trade {tradeId}",
     "TradeNotOpen": "trade {tradeId} is {status}: it can no longer be instructed or cancelled",
@@ -100,6 +100,63 @@ _MESSAGES: dict[str, str] = {
     "TimelockPassed": "lock {lockId} expired at {timelock}: only a refund remains",
     "TimelockNotReached": "lock {lockId} is refundable from {timelock}, not yet",
     "WrongSecret": "the secret is not the preimage of the hashlock of lock {lockId}",
+    # The lifecycle contracts (record dates, distributions, redemption, splits); an action's id is
+    # a distribution's, a redemption's or a split's, after the contract that reverted.
+    "NotCorporateActionAgent": "{account} lacks the corporate-action role "
+    "(CORPORATE_ACTION_ROLE) of the instrument {token}",
+    "MissingInstrumentRole": "the contract lacks the {role} role of the instrument {token}: its "
+    "admin enables the instrument for corporate actions",
+    "NoRecordDateBook": "the instrument {token} has no record-date book: its admin enables it for "
+    "corporate actions",
+    "NotTokenRecordDates": "{token} does not keep its record dates in this book",
+    "InvalidRecordDate": "record date {timestamp} of {token} is refused: it must be in the future "
+    "and not before {earliest}",
+    "UnknownRecordDate": "{token} has no record date {id}",
+    "RecordDateNotPassed": "balances at the record date {recordDate} of action {id} are not "
+    "final yet: wait until it has passed",
+    "UnknownDistribution": "no distribution {id}",
+    "UnknownRedemption": "no redemption {id}",
+    "UnknownSplit": "no split or consolidation {id}",
+    "PaymentNotStarted": "distribution {id} pays from its payment date {paymentDate}",
+    "ClaimPeriodOver": "the claim deadline {claimDeadline} of distribution {id} has passed",
+    "ClaimPeriodNotOver": "distribution {id} is swept only after its claim deadline "
+    "{claimDeadline}",
+    "RedemptionNotStarted": "redemption {id} opens at {startDate}",
+    "RedemptionPeriodOver": "the deadline {deadline} of redemption {id} has passed",
+    "RedemptionPeriodNotOver": "redemption {id} is swept only after its deadline {deadline}",
+    "PeriodOver": "the deadline {deadline} of split {id} has passed",
+    "Underfunded": "action {id} is underfunded: requires {required}, funded {funded}",
+    "AlreadyFunded": "action {id} is already funded",
+    "NothingToSweep": "action {id} has nothing left to sweep",
+    "NothingEntitled": "{holder} is entitled to nothing in distribution {id}",
+    "NothingToRedeem": "{holder} has no unit to redeem in redemption {id}",
+    "NothingDue": "{holder} is due nothing in split {id} (no units at the record date, or "
+    "rounded to 0)",
+    "AlreadyPaid": "{holder} was already paid by distribution {id}",
+    "AlreadyRedeemed": "{holder} already redeemed in redemption {id}",
+    "AlreadyApplied": "split {id} was already applied to {holder} (or its held units released)",
+    "HolderNotEligible": "{holder} cannot be served by action {id} now: {reason}",
+    "InsufficientUnits": "{holder} holds fewer units than the {units} action {id} burns",
+    "NotHeld": "{holder} has nothing held in action {id}",
+    "ReleaseExceedsHeld": "{holder} has {held} held in action {id}: a release of {amount} must "
+    "be 1 to that",
+    "InvalidReleaseRecipient": "{to} may not receive the release of action {id}: give another "
+    "eligible wallet of the holder's investor",
+    "OverlapsPrevious": "the record date is not after the deadline {deadline} of split "
+    "{previous} of the instrument {token}: their applications would overlap",
+    "InvalidInstrumentState": "the instrument {token} is {state}: the action is not allowed in "
+    "that state (a consolidation needs it suspended, a split active or issued)",
+    "InstrumentPaused": "the instrument {token} is paused: nothing is minted or burned",
+}
+
+# Other templates of an error name that several contracts declare with other inputs, tried in
+# order when the first lacks one of the inputs.
+_ALTERNATIVES: dict[str, tuple[str, ...]] = {
+    "InvalidConfiguration": ("invalid configuration: {field}",),
+    "InvalidBatch": ("a batch holds 1 to {max} wallets in ascending order, not {size}",),
+    "RecordDateNotPassed": (
+        "balances at record date {id} ({timestamp}) of {token} are not final yet",
+    ),
 }
 
 # Enumerations an error reports by number, shown by name (per error, since names repeat).
@@ -114,9 +171,23 @@ _ENUMS: dict[str, dict[str, tuple[str, ...]]] = {
     "CancelAlreadyRequested": {"side": _SIDE},
     "NothingToReclaim": {"side": _SIDE},
     "NotLocked": {"state": _LOCK_STATE},
+    "InvalidInstrumentState": {
+        "state": ("active", "issued", "suspended", "matured", "redeemed"),
+    },
 }
-_TIMES = ("deadline", "timelock")  # Unix times, shown as dates
+# Unix times, shown as dates.
+_TIMES = (
+    "deadline",
+    "timelock",
+    "recordDate",
+    "timestamp",
+    "earliest",
+    "paymentDate",
+    "claimDeadline",
+    "startDate",
+)
 _VERDICTS = ("SettlementRefused", "ReclaimRefused")  # carry a transfer rule's code and reason
+_CORPORATE_ACTION = keccak(text="CORPORATE_ACTION_ROLE")  # the instrument's, not a suite role
 _CUSTOM_ERROR = re.compile(r"custom error 0x(?P<selector>[0-9a-fA-F]{8}):? ?(?P<args>[0-9a-fA-F]*)")
 
 
@@ -179,6 +250,9 @@ def explain_error(name: str, inputs: dict[str, Any]) -> str:
         return describe(int.from_bytes(bytes(inputs["code"]), "big"), bytes(inputs["reason"]))
     if name == "AccessControlUnauthorizedAccount":
         inputs["neededRole"] = role_name(bytes(inputs["neededRole"]))
+    if name == "MissingInstrumentRole":
+        role = bytes(inputs["role"])
+        inputs["role"] = "corporate-action" if role == _CORPORATE_ACTION else role_name(role)
     fields = {key: _fmt(value) for key, value in inputs.items()}
     for key, names in _ENUMS.get(name, {}).items():
         fields[key] = names[int(inputs[key])] if int(inputs[key]) < len(names) else fields[key]
@@ -189,11 +263,11 @@ def explain_error(name: str, inputs: dict[str, Any]) -> str:
         fields["verdict"] = describe(
             int.from_bytes(bytes(inputs["code"]), "big"), bytes(inputs["reason"])
         )
-    template = _MESSAGES.get(name)
-    if template is not None:
+    templates = [_MESSAGES[name]] if name in _MESSAGES else []
+    for template in [*templates, *_ALTERNATIVES.get(name, ())]:
         try:
             return template.format(**fields)
         except KeyError:  # an error of the same name with other inputs (another contract's)
-            pass
+            continue
     args = ", ".join(f"{k}={v}" for k, v in fields.items())
     return f"{name}({args})"

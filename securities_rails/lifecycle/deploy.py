@@ -5,7 +5,8 @@ soon as mined, adopted rather than repeated after a crash), in this order:
 
 - ``RecordDates.implementation`` and ``RecordDates``: the record-date book of every instrument;
 - ``Distributions.implementation`` and ``Distributions``: coupons and dividends;
-- ``Redemption.implementation`` and ``Redemption``: redemption at maturity or pro rata.
+- ``Redemption.implementation`` and ``Redemption``: redemption at maturity or pro rata;
+- ``Splits.implementation`` and ``Splits``: splits and consolidations of shares.
 
 Each is a UUPS proxy initialised with ``initialize(admin, 0, upgrader)``. None of them holds units
 of a security (redemption burns them in the holder's wallet), so none is registered in the
@@ -14,8 +15,12 @@ investor registry.
 An instrument takes part once its admin has *enabled* it (``enable_instrument``): the token points
 to the record-date book (``setRecordDates``), and grants the distributions and redemption contracts
 its ``CORPORATE_ACTION_ROLE`` (they schedule record dates; redemption marks the instrument
-redeemed) and the redemption contract its ``ISSUER_ROLE`` (it burns the units it pays for). Each
-of these steps is skipped when already done, so enabling twice sends nothing.
+redeemed) and the redemption contract its ``ISSUER_ROLE`` (it burns the units it pays for). A share
+(CFI category ``E``) also grants the splits contract its ``CORPORATE_ACTION_ROLE`` (it schedules
+record dates) and ``ISSUER_ROLE`` (it mints a split's new units and burns a consolidation's
+surplus); any other instrument does not, since the splits contract can mint: a bond is never split,
+so it keeps that power to its own issuer. Each of these steps is skipped when already done, so
+enabling twice sends nothing.
 """
 
 from __future__ import annotations
@@ -47,6 +52,8 @@ DISTRIBUTIONS_IMPLEMENTATION = "Distributions.implementation"
 DISTRIBUTIONS = "Distributions"
 REDEMPTION_IMPLEMENTATION = "Redemption.implementation"
 REDEMPTION = "Redemption"
+SPLITS_IMPLEMENTATION = "Splits.implementation"
+SPLITS = "Splits"
 STEPS = (
     RECORD_DATES_IMPLEMENTATION,
     RECORD_DATES,
@@ -54,12 +61,15 @@ STEPS = (
     DISTRIBUTIONS,
     REDEMPTION_IMPLEMENTATION,
     REDEMPTION,
+    SPLITS_IMPLEMENTATION,
+    SPLITS,
 )
 # (implementation step, proxy step, contract name), in deployment order.
 CONTRACTS = (
     (RECORD_DATES_IMPLEMENTATION, RECORD_DATES, "RecordDates"),
     (DISTRIBUTIONS_IMPLEMENTATION, DISTRIBUTIONS, "Distributions"),
     (REDEMPTION_IMPLEMENTATION, REDEMPTION, "Redemption"),
+    (SPLITS_IMPLEMENTATION, SPLITS, "Splits"),
 )
 
 # The instrument's corporate-action role (SecurityToken.CORPORATE_ACTION_ROLE).
@@ -67,6 +77,9 @@ CORPORATE_ACTION_ROLE = keccak(text="CORPORATE_ACTION_ROLE")
 ISSUER_ROLE = ROLES["issuer"]
 REGISTRAR_ROLE = ROLES["registrar"]
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
+# Instruments the splits contract serves: shares (CFI category E). It mints, so nothing else
+# grants it the issuer role.
+SPLIT_CFI_CATEGORIES = ("E",)
 
 
 @dataclass(frozen=True)
@@ -76,6 +89,7 @@ class Lifecycle:
     record_dates: Any
     distributions: Any
     redemption: Any
+    splits: Any
     record: DeploymentRecord
 
 
@@ -93,8 +107,8 @@ def deploy_lifecycle(
     hook: Hook = no_hook,
     layouts: Layouts = project_layouts,
 ) -> Lifecycle:
-    """Deploy whatever of the record-date book, distributions and redemption is missing, and
-    record it; a re-run on a complete deployment sends nothing."""
+    """Deploy whatever of the record-date book, distributions, redemption and splits is missing,
+    and record it; a re-run on a complete deployment sends nothing."""
     record = record or load_record()
     cached: dict[str, Layout] = {}
 
@@ -112,6 +126,7 @@ def deploy_lifecycle(
         record_dates=at("RecordDates", proxies["RecordDates"]),
         distributions=at("Distributions", proxies["Distributions"]),
         redemption=at("Redemption", proxies["Redemption"]),
+        splits=at("Splits", proxies["Splits"]),
         record=record,
     )
 
@@ -129,6 +144,7 @@ def load_lifecycle(record: DeploymentRecord | None = None) -> Lifecycle:
         record_dates=at("RecordDates", record.contracts[RECORD_DATES].address),
         distributions=at("Distributions", record.contracts[DISTRIBUTIONS].address),
         redemption=at("Redemption", record.contracts[REDEMPTION].address),
+        splits=at("Splits", record.contracts[SPLITS].address),
         record=record,
     )
 
@@ -169,8 +185,22 @@ class Grant:
     label: str
 
 
-def grants(lifecycle: Lifecycle, agent: str | None = None) -> list[Grant]:
-    """The roles an instrument grants when enabled (and to `agent`, when given)."""
+def splits_apply(token: Any) -> bool:
+    """Whether the splits contract serves `token`: a share (its CFI starts with ``E``)."""
+    return cfi_of(token).startswith(SPLIT_CFI_CATEGORIES)
+
+
+def cfi_of(token: Any) -> str:
+    """The instrument's CFI code (``ESVUFR``), empty when unreadable."""
+    try:
+        return bytes(token.instrument().cfi).rstrip(b"\x00").decode("ascii", "replace")
+    except ContractLogicError:  # pragma: no cover - every SecurityToken has one
+        return ""
+
+
+def grants(lifecycle: Lifecycle, agent: str | None = None, *, shares: bool = False) -> list[Grant]:
+    """The roles an instrument grants when enabled (`shares`: the splits contract's too; and to
+    `agent`, when given)."""
     wanted = [
         Grant(CORPORATE_ACTION_ROLE, "CORPORATE_ACTION_ROLE", lifecycle.distributions.address,
               "distributions"),
@@ -178,6 +208,12 @@ def grants(lifecycle: Lifecycle, agent: str | None = None) -> list[Grant]:
               "redemption"),
         Grant(ISSUER_ROLE, "ISSUER_ROLE", lifecycle.redemption.address, "redemption"),
     ]  # fmt: skip
+    if shares:
+        wanted += [
+            Grant(CORPORATE_ACTION_ROLE, "CORPORATE_ACTION_ROLE", lifecycle.splits.address,
+                  "splits"),
+            Grant(ISSUER_ROLE, "ISSUER_ROLE", lifecycle.splits.address, "splits"),
+        ]  # fmt: skip
     if agent is not None:
         wanted.append(
             Grant(CORPORATE_ACTION_ROLE, "CORPORATE_ACTION_ROLE", _address(agent), "agent")
@@ -220,8 +256,9 @@ def enable_instrument(
     log: Log = _quiet,
 ) -> list[str]:
     """Wire one instrument to the lifecycle contracts (see the module docstring), each step skipped
-    when already done; `agent` also receives the instrument's corporate-action role. Returns the
-    lines logged, one per step (done now, or already done)."""
+    when already done; `agent` also receives the instrument's corporate-action role; the splits
+    contract is granted its roles only for a share. Returns the lines logged, one per step (done
+    now, or already done)."""
     check_enable(lifecycle, token, admin_signer.address)
     lines: list[str] = []
 
@@ -236,7 +273,15 @@ def enable_instrument(
     else:
         send(token.setRecordDates, book, sender=admin_signer, field="instrument")
         say(f"{isin}: record dates now kept in {book}")
-    for grant in grants(lifecycle, agent):
+    shares = splits_apply(token)
+    if shares:
+        say(f"{isin}: a share (CFI {cfi_of(token)}): the splits contract is granted its roles")
+    else:
+        say(
+            f"{isin}: not a share (CFI {cfi_of(token)}): the splits contract is not granted the "
+            "issuer role (splits and consolidations are for shares only)"
+        )
+    for grant in grants(lifecycle, agent, shares=shares):
         who = f"{grant.label} {grant.account}"
         if token.hasRole(grant.role, grant.account):
             say(f"{isin}: {who} already holds {grant.role_label}")
@@ -247,7 +292,9 @@ def enable_instrument(
 
 
 def is_enabled(lifecycle: Lifecycle, token: Any) -> bool:
-    """Whether the instrument points to the record-date book and grants every role it needs."""
+    """Whether the instrument points to the record-date book and grants every role it needs (the
+    splits contract's only for a share)."""
     if not _same(str(token.recordDates()), lifecycle.record_dates.address):
         return False
-    return all(token.hasRole(grant.role, grant.account) for grant in grants(lifecycle))
+    wanted = grants(lifecycle, shares=splits_apply(token))
+    return all(token.hasRole(grant.role, grant.account) for grant in wanted)

@@ -1,6 +1,7 @@
-"""What the chain says of distributions and redemptions, as data the CLI renders (no rich here):
-one action's summary (terms, dates, totals), per-holder rows, a list of actions, and the ISO 20022
-inputs: :class:`~securities_rails.lifecycle.messages.CorporateAction` (seev.031) and
+"""What the chain says of distributions, redemptions and splits, as data the CLI renders (no rich
+here): one action's summary (terms, dates, totals), per-holder rows, a list of actions, and the
+ISO 20022 inputs, for distributions and redemptions only (splits have no export):
+:class:`~securities_rails.lifecycle.messages.CorporateAction` (seev.031) and
 :class:`~securities_rails.lifecycle.messages.Movement` (seev.036), built from the contracts' views
 and events (with the transaction hash and block of each).
 """
@@ -14,7 +15,7 @@ from ape import chain
 from securities_rails.chain.contracts import at, chain_id, pending_timestamp
 from securities_rails.errors import UserError
 from securities_rails.identifiers import format_amount, format_date, from_fixed_bytes
-from securities_rails.lifecycle import distributions, messages, redemption
+from securities_rails.lifecycle import distributions, messages, redemption, splits
 from securities_rails.lifecycle.common import (
     Event,
     contract_start_block,
@@ -27,9 +28,11 @@ from securities_rails.lifecycle.common import (
 )
 from securities_rails.lifecycle.deploy import DISTRIBUTIONS, REDEMPTION, Lifecycle
 
-ACTIONS = ("distribution", "redemption")
+ACTIONS = ("distribution", "redemption", "split")
+EXPORTED = ("distribution", "redemption")  # the actions with ISO 20022 messages
 DISTRIBUTION_COLUMNS = ("holder", "units at record date", "entitled", "status", "held")
 REDEMPTION_COLUMNS = ("holder", "balance", "units due", "cash due", "status", "units")
+SPLIT_COLUMNS = ("holder", "units at record date", "units due", "status", "units", "balance")
 LIST_COLUMNS = (
     "id",
     "reference",
@@ -42,14 +45,32 @@ LIST_COLUMNS = (
     "funded",
     "paid",
 )
+SPLIT_LIST_COLUMNS = (
+    "id",
+    "reference",
+    "ISIN",
+    "kind",
+    "ratio",
+    "record date",
+    "deadline",
+    "status",
+    "minted",
+    "burned",
+    "held",
+)
 
 
 def parse_action(value: str, field: str = "action") -> str:
-    """``distribution`` or ``redemption``."""
+    """``distribution``, ``redemption`` or ``split`` (a split or a consolidation)."""
     text = str(value).strip().lower()
     if text not in ACTIONS:
-        raise UserError(field, f"unknown action {value!r}: {' or '.join(ACTIONS)}")
+        raise UserError(field, f"unknown action {value!r}: {', '.join(ACTIONS)}")
     return text
+
+
+def list_columns(action: str) -> tuple[str, ...]:
+    """The columns of `action_list`'s rows for `action`."""
+    return SPLIT_LIST_COLUMNS if parse_action(action) == "split" else LIST_COLUMNS
 
 
 class _Cash:
@@ -91,6 +112,15 @@ def distribution_status(d: distributions.Distribution) -> str:
 
 def redemption_status(r: redemption.Redemption) -> str:
     return _status(r.funded, r.paid, r.reserved, r.swept, r.required(), r.deadline)
+
+
+def split_status(s: splits.Split) -> str:
+    """announced (before the record date), applying (until the deadline), closed (after it; a
+    split's held units are still minted or released)."""
+    now = pending_timestamp()
+    if now <= s.record_date:
+        return "announced"
+    return "applying" if now < s.deadline else "closed"
 
 
 def distribution_kind(token: Any) -> str:
@@ -157,10 +187,33 @@ def redemption_summary(lifecycle: Lifecycle, redemption_id: int) -> dict[str, st
     return shown
 
 
+def split_summary(lifecycle: Lifecycle, split_id: int) -> dict[str, str]:
+    """One split or consolidation for people: terms, dates, status and units totals."""
+    s = splits.read(lifecycle, split_id)
+    token = security(s.token)
+    shown = {
+        "id": str(s.id),
+        "reference": s.event_ref,
+        "instrument": f"{isin_of(token)} ({s.token})",
+        "kind": s.kind,
+        "ratio": f"{s.ratio} (new units for old)",
+        "record date": format_date(s.record_date),
+        "deadline": format_date(s.deadline),
+        "status": split_status(s),
+        "announced by": s.issuer,
+    }
+    for name, amount in splits.totals(s).items():
+        shown[name] = _units(token, amount)
+    return shown
+
+
 def summary(lifecycle: Lifecycle, action: str, action_id: int) -> dict[str, str]:
-    """The summary of a distribution or a redemption."""
-    if parse_action(action) == "distribution":
+    """The summary of a distribution, a redemption or a split."""
+    action = parse_action(action)
+    if action == "distribution":
         return distribution_summary(lifecycle, action_id)
+    if action == "split":
+        return split_summary(lifecycle, action_id)
     return redemption_summary(lifecycle, action_id)
 
 
@@ -197,21 +250,61 @@ def redemption_rows(lifecycle: Lifecycle, redemption_id: int) -> list[tuple[str,
     ]
 
 
+def split_rows(lifecycle: Lifecycle, split_id: int) -> list[tuple[str, ...]]:
+    """One row per holder at the record date (SPLIT_COLUMNS)."""
+    token = security(splits.read(lifecycle, split_id).token)
+    return [
+        (
+            row.holder,
+            _units(token, row.balance_at_record),
+            _units(token, row.due),
+            row.status,
+            _units(token, row.units) if row.units else "-",
+            _units(token, row.balance),
+        )
+        for row in splits.status_rows(lifecycle, split_id)
+    ]
+
+
 def holder_rows(
     lifecycle: Lifecycle, action: str, action_id: int
 ) -> tuple[tuple[str, ...], list[tuple[str, ...]]]:
-    """The columns and per-holder rows of a distribution or a redemption."""
-    if parse_action(action) == "distribution":
+    """The columns and per-holder rows of a distribution, a redemption or a split."""
+    action = parse_action(action)
+    if action == "distribution":
         return DISTRIBUTION_COLUMNS, distribution_rows(lifecycle, action_id)
+    if action == "split":
+        return SPLIT_COLUMNS, split_rows(lifecycle, action_id)
     return REDEMPTION_COLUMNS, redemption_rows(lifecycle, action_id)
 
 
 def action_list(
     lifecycle: Lifecycle, action: str, token: str | None = None
 ) -> list[tuple[str, ...]]:
-    """Every distribution or redemption (of `token`, when given), as LIST_COLUMNS rows."""
+    """Every distribution, redemption or split (of `token`, when given), as rows of
+    `list_columns(action)`."""
     rows = []
-    if parse_action(action) == "distribution":
+    action = parse_action(action)
+    if action == "split":
+        for s in splits.splits_of(lifecycle, token):
+            instrument = security(s.token)
+            rows.append(
+                (
+                    str(s.id),
+                    s.event_ref,
+                    isin_of(instrument),
+                    s.kind,
+                    s.ratio,
+                    format_date(s.record_date),
+                    format_date(s.deadline),
+                    split_status(s),
+                    _units(instrument, s.minted),
+                    _units(instrument, s.burned),
+                    _units(instrument, s.held),
+                )
+            )
+        return rows
+    if action == "distribution":
         for d in distributions.distributions_of(lifecycle, token):
             instrument, cash = security(d.token), _Cash(d.cash_token)
             rows.append(
@@ -256,6 +349,19 @@ def held_explained(reason: str | None) -> str:
 # ---------------------------------------------------------------- ISO 20022 inputs
 
 
+def exported_action(value: str, field: str = "action") -> str:
+    """An action that has ISO 20022 messages (a distribution or a redemption); a split is
+    refused: seev.031 / seev.036 are not written for splits and consolidations."""
+    action = parse_action(value, field)
+    if action not in EXPORTED:
+        raise UserError(
+            field,
+            "splits and consolidations have no ISO 20022 export (seev.031 / seev.036 are written "
+            "for distributions and redemptions only)",
+        )
+    return action
+
+
 def _contract_and_start(lifecycle: Lifecycle, action: str) -> tuple[Any, int]:
     if action == "distribution":
         return lifecycle.distributions, contract_start_block(lifecycle.record, DISTRIBUTIONS)
@@ -275,7 +381,7 @@ def corporate_action_of(
 ) -> messages.CorporateAction:
     """The corporate action seev.031 notifies, from the chain (checked by messages.check_action
     when built)."""
-    action = parse_action(action)
+    action = exported_action(action)
     announced = _announcement(lifecycle, action, action_id)
     if action == "distribution":
         d = distributions.read(lifecycle, action_id)
@@ -339,7 +445,7 @@ def movements_of(
     (``UnitsRedeemed``), of `holder` only when given, oldest first: what seev.036 confirms.
     Releases by the registrar to another wallet are not included (the cash did not reach the
     holder's wallet)."""
-    action = parse_action(action)
+    action = exported_action(action)
     corporate = corporate_action_of(lifecycle, action, action_id)
     contract, start = _contract_and_start(lifecycle, action)
     if action == "distribution":

@@ -401,3 +401,72 @@ def test_the_agent_suspends_and_resumes_an_instrument(run, enabled, chain):
     refused(result, "state: US0378331005 is suspended: it cannot move to issued", chain, height)
     assert run(CA, "state", "--isin", ISIN, "--to", "active", account=AGENT).exit_code == 0
     assert field_of(run(CA, "state", "--isin", ISIN, account=None).output, "state") == "active"
+
+
+# ---------------------------------------------------------------- splits
+
+
+def split_args(**overrides: str) -> list[str]:
+    values = {
+        "isin": ISIN,
+        "ratio": "3:2",
+        "record-date": "+1d",
+        "deadline": "+30d",
+        "reference": "SPLIT-2026",
+    } | overrides
+    args = ["announce-split"]
+    for name, value in values.items():
+        args += [f"--{name}", value]
+    return args
+
+
+def test_a_split_is_announced_claimed_applied_in_batches_and_shown(
+    run, enabled, issuer, alice, bob, carol, chain
+):
+    enabled.mint(carol, 3, sender=issuer)  # 3 * 3/2 = 4.5: carol gets 1 unit, the half in cash
+    result = run(CA, *split_args(), account=AGENT)
+    assert result.exit_code == 0, result.output
+    assert "split 1 (SPLIT-2026) of US0378331005: 3:2, holdings at the record date" in (
+        result.output
+    )
+    chain.pending_timestamp += DAY + 60  # past the record date
+    result = run(CA, "claim", "--split", "SPLIT-2026", account=CAROL)
+    assert result.exit_code == 0, result.output
+    assert f"1 EXAG minted to {carol.address}" in result.output
+    result = run(CA, "apply-split", "--split", "1", "--batch-size", "1", account=AGENT)
+    assert result.exit_code == 0, result.output
+    assert "applying the split" in result.output and "ALREADY_APPLIED" in result.output
+    assert "2 applied (1000 EXAG minted), 0 held (0 EXAG), 1 skipped, in 3 transaction(s)" in (
+        result.output
+    )
+    assert [enabled.balanceOf(w) for w in (alice, bob, carol)] == [1500, 1500, 4]
+
+    shown = run(CA, "status", "--split", "SPLIT-2026", account=None)
+    assert shown.exit_code == 0, shown.output
+    assert field_of(shown.output, "ratio") == "3:2 (new units for old)"
+    assert field_of(shown.output, "minted") == "1001"
+    rows = {cells(line)[0]: cells(line) for line in holder_lines(shown.output)}
+    assert rows[carol.address][1:] == ["3", "1", "applied", "1", "4"]
+    listed = run(CA, "list", "--isin", ISIN, account=None)
+    assert listed.exit_code == 0 and "SPLIT-2026" in listed.output and "3:2" in listed.output
+    height = chain.blocks.height
+    result = run(CA, "export", "--split", "1", "--message", "seev.031", account=None)
+    refused(result, "split: splits and consolidations have no ISO 20022 export", chain, height)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "expected"),
+    [
+        ({"ratio": "1:1"}, "ratio: 1:1 changes nothing"),
+        (
+            {"ratio": "1:10"},
+            "isin: US0378331005 is active: a consolidation is announced and applied only while "
+            "the instrument is suspended",
+        ),
+    ],
+)
+def test_an_unusable_split_is_one_line_naming_the_option_and_sends_nothing(
+    run, enabled, chain, overrides, expected
+):
+    height = chain.blocks.height
+    refused(run(CA, *split_args(**overrides), account=AGENT), expected, chain, height)

@@ -61,8 +61,10 @@ def instrument_tuple(
 
 
 @pytest.fixture(scope="session")
-def deployer(accounts: Any) -> Any:
-    """Deploys the lifecycle contracts and the CAD cash token, and nothing else."""
+def lifecycle_deployer(accounts: Any) -> Any:
+    """Deploys the lifecycle contracts and the CAD cash token, and nothing else. Not named
+    `deployer`: ape's isolation knows fixtures by name, and would take tests/e2e's function-scoped
+    `deployer` for this session-scoped one and never roll its transfers back."""
     return accounts[4]
 
 
@@ -73,17 +75,17 @@ def agent(accounts: Any) -> Any:
 
 
 @pytest.fixture(scope="session")
-def lifecycle(suite: Suite, deployer: Any, admin: Any, upgrader: Any) -> Lifecycle:
+def lifecycle(suite: Suite, lifecycle_deployer: Any, admin: Any, upgrader: Any) -> Lifecycle:
     return deploy_lifecycle(
-        deployer, admin=admin.address, upgrader=upgrader.address, record=suite.record
+        lifecycle_deployer, admin=admin.address, upgrader=upgrader.address, record=suite.record
     )
 
 
 @pytest.fixture(scope="session")
-def cad(lifecycle: Lifecycle, deployer: Any, admin: Any, issuer: Any) -> Any:
+def cad(lifecycle: Lifecycle, lifecycle_deployer: Any, admin: Any, issuer: Any) -> Any:
     """The CAD cash token (6 decimals); `issuer` holds its cash-issuer role."""
     return deploy_cash_token(
-        deployer,
+        lifecycle_deployer,
         currency="CAD",
         admin=admin.address,
         issuer=issuer.address,

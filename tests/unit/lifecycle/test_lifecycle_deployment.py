@@ -40,25 +40,26 @@ def fresh(new_instrument, now) -> Any:
 
 
 def test_deploying_again_sends_nothing_and_returns_the_same_contracts(
-    lifecycle, deployer, admin, upgrader, chain
+    lifecycle, lifecycle_deployer, admin, upgrader, chain
 ):
-    height, nonce = chain.blocks.height, nonce_of(deployer.address)
+    height, nonce = chain.blocks.height, nonce_of(lifecycle_deployer.address)
     lines: list[str] = []
     again = deploy_lifecycle(
-        deployer,
+        lifecycle_deployer,
         admin=admin.address,
         upgrader=upgrader.address,
         record=lifecycle.record,
         log=lines.append,
     )
-    assert chain.blocks.height == height and nonce_of(deployer.address) == nonce
+    assert chain.blocks.height == height and nonce_of(lifecycle_deployer.address) == nonce
     assert len(lines) == len(STEPS) and all("already deployed" in line for line in lines)
     assert again.record_dates.address == lifecycle.record_dates.address
     assert again.distributions.address == lifecycle.distributions.address
     assert again.redemption.address == lifecycle.redemption.address
+    assert again.splits.address == lifecycle.splits.address
 
 
-def test_the_record_holds_all_six_steps_and_each_proxy_points_to_its_implementation(
+def test_the_record_holds_all_eight_steps_and_each_proxy_points_to_its_implementation(
     lifecycle, admin, upgrader
 ):
     record = lifecycle.record
@@ -73,7 +74,8 @@ def test_the_record_holds_all_six_steps_and_each_proxy_points_to_its_implementat
     assert [step for step in STEPS if step in record.contracts] == list(STEPS)
     loaded = load_lifecycle(record)
     assert loaded.distributions.address == lifecycle.distributions.address
-    for contract in (loaded.record_dates, loaded.distributions, loaded.redemption):
+    assert loaded.splits.address == lifecycle.splits.address
+    for contract in (loaded.record_dates, loaded.distributions, loaded.redemption, loaded.splits):
         assert contract.hasRole(b"\x00" * 32, admin)
         assert contract.hasRole(ROLES["upgrader"], upgrader)
 
@@ -102,12 +104,37 @@ def test_enabling_wires_the_instrument_once_and_a_second_run_sends_nothing(
     assert fresh.hasRole(CORPORATE_ACTION_ROLE, lifecycle.redemption)
     assert fresh.hasRole(ROLES["issuer"], lifecycle.redemption)
     assert fresh.hasRole(CORPORATE_ACTION_ROLE, agent)
-    assert len(lines) == 5 and not any("already" in line for line in lines)
+    # a bond: the splits contract (which can mint) is granted nothing, and the log says why
+    assert not fresh.hasRole(ROLES["issuer"], lifecycle.splits)
+    assert not fresh.hasRole(CORPORATE_ACTION_ROLE, lifecycle.splits)
+    assert "not a share (CFI DBFTFR)" in lines[1]
+    steps = [line for line in lines if line != lines[1]]
+    assert len(steps) == 5 and not any("already" in line for line in steps)
 
     height = chain.blocks.height
     again = enable_instrument(lifecycle, fresh, admin, agent=agent.address)
     assert chain.blocks.height == height
-    assert len(again) == 5 and all("already" in line for line in again)
+    assert len(again) == 6 and all("already" in line for line in again if line != again[1])
+
+
+def test_enabling_a_share_grants_the_splits_contract_its_roles_once(
+    lifecycle, new_instrument, admin, agent, chain
+):
+    share = new_instrument("XS000LIFEZ03", cfi="ESVUFR", decimals=0, maturity=0)
+    lines = enable_instrument(lifecycle, share, admin, agent=agent.address)
+    assert "a share (CFI ESVUFR)" in lines[1]
+    assert f"XS000LIFEZ03: granted ISSUER_ROLE to splits {lifecycle.splits.address}" in lines
+    assert share.hasRole(ROLES["issuer"], lifecycle.splits)
+    assert share.hasRole(CORPORATE_ACTION_ROLE, lifecycle.splits)
+    assert is_enabled(lifecycle, share)
+    share.revokeRole(ROLES["issuer"], lifecycle.splits, sender=admin)
+    assert not is_enabled(lifecycle, share)  # a share needs the splits contract's roles
+
+    enable_instrument(lifecycle, share, admin, agent=agent.address)
+    height = chain.blocks.height
+    again = enable_instrument(lifecycle, share, admin, agent=agent.address)
+    assert chain.blocks.height == height
+    assert len(again) == 8 and all("already" in line for line in again if line != again[1])
 
 
 def test_an_account_without_the_instruments_admin_role_is_refused(
