@@ -120,8 +120,10 @@ def _register(registry: Any, registrar: Any, wallet: Any, name: str, country: in
     )
 
 
-def build(directory: Path, state_dir: Path | None = None) -> BridgeWorld:
+def build(directory: Path, state_dir: Path | None = None, maturity: int = 0) -> BridgeWorld:
     """Start both chains, deploy everything, and return the world (not yet snapshotted).
+
+    ``maturity`` (a Unix time, 0 for none) makes the instrument a dated one, on both chains.
 
     With ``state_dir``, each node keeps its chain in a file there (``home.json``,
     ``remote.json``), so that ``node.restart()`` (or stop, then start) brings the same chain
@@ -148,7 +150,7 @@ def build(directory: Path, state_dir: Path | None = None) -> BridgeWorld:
                 admin.address,
             )
             token = create_instrument(
-                suite, admin, "Example AG", "EXAG", instrument_data(), holders
+                suite, admin, "Example AG", "EXAG", instrument_data(maturity=maturity), holders
             )
             for wallet, name, country in (
                 (alice, "ALICE", GERMANY),

@@ -332,20 +332,20 @@ def tx_hash_of(log: Any) -> str:
 
 
 def events_of(receipt: Any, contract: Any, names: Iterable[str]) -> list[Event]:
-    """The events `names` that `contract` emitted in `receipt`, in order."""
-    wanted = set(names)
-    found = []
-    for log in receipt.events:
-        if log.event_name in wanted and same_address(str(log.contract_address), contract.address):
-            found.append(
-                Event(
-                    log.event_name,
-                    dict(log.event_arguments),
-                    tx_hash_of(log),
-                    int(log.block_number),
-                )
-            )
-    return found
+    """The events `names` that `contract` emitted in `receipt`, in order.
+
+    Decoded with `contract`'s own ABI (``receipt.decode_logs``), not through ape's cache of
+    contract types by address, which does not follow a switch to another chain (``connected``)."""
+    decoded = []
+    for name in dict.fromkeys(names):
+        for log in receipt.decode_logs(getattr(contract, name)):
+            if same_address(str(log.contract_address), contract.address):
+                decoded.append(log)
+    decoded.sort(key=lambda log: int(log.log_index))
+    return [
+        Event(log.event_name, dict(log.event_arguments), tx_hash_of(log), int(log.block_number))
+        for log in decoded
+    ]
 
 
 def logs_of(contract: Any, name: str, start_block: int, action_id: int) -> list[Event]:
