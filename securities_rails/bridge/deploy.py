@@ -23,7 +23,7 @@ from typing import Any
 
 from ape import project
 
-from securities_rails.bridge.deployment import BridgeDeployment
+from securities_rails.bridge.deployment import BridgeDeployment, BridgeSide
 from securities_rails.chain.contracts import (
     block_height,
     chain_id,
@@ -415,3 +415,45 @@ def bridge_file(isin: str, home_chain: int, remote_chain: int, directory: Path |
     """Where the deployment file of a bridge lives."""
     folder = directory or default_directory()
     return folder / f"bridge-{isin}-{home_chain}-{remote_chain}.json"
+
+
+def deploy_mint_for_register(
+    isin: str,
+    remote: str,
+    register_chain_id: int,
+    register_bridge: str,
+    params: BridgeParams,
+    signers: Signers,
+    instrument: tuple[Any, ...],
+    name: str,
+    symbol: str,
+    *,
+    directory: Path | None = None,
+    log: Log = _quiet,
+    hook: Hook = no_hook,
+) -> BridgeSide:
+    """Deploy (or complete) the remote side of a bridge whose home is a book-entry register
+    (``securities_rails.ledger.endpoint``): the suite, the mirror of ``isin`` (``instrument``,
+    ``name``, ``symbol``: its instrument data) and a ``BridgeMint`` peered with the register's
+    pseudo chain id and bridge address (``params.home_confirmations`` blocks: 0 suits a
+    register, which never reorganises). Returns the remote side of the deployment."""
+    params.check()
+    folder = str(directory) if directory is not None else None
+    home = {"name": name, "symbol": symbol, "instrument": tuple(instrument)}
+    with connected(remote) as provider:
+        if chain_id() == register_chain_id:
+            raise UserError(
+                "remote", f"the register's pseudo chain id {register_chain_id} is taken"
+            )
+        side = _remote_side(isin, home, params, signers, None, folder, log, hook)
+        side["rpc"] = rpc_url(provider)
+        _connect_ends(
+            project.BridgeMint.at(side["endpoint"]),
+            register_chain_id,
+            register_bridge,
+            params.home_confirmations,
+            None,
+            signers.deployer,
+            log,
+        )
+    return BridgeSide.from_json("remote", {"name": "remote", **_public(side)})

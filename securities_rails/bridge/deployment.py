@@ -9,7 +9,12 @@
 ```
 
 The home side (``BridgeLock``) has a custody contract; the remote side (``BridgeMint``) has
-none. This module reads and writes the format only; it makes no chain calls.
+none. A book-entry register may be the home side instead of a chain: ``"kind": "register"``,
+``rpc`` its database URL (``sqlite:///…`` or ``postgresql+psycopg://…``), ``chain_id`` and
+``endpoint`` its pseudo chain id and bridge address (``securities_rails.ledger.endpoint``),
+``token`` the same address, ``custody`` null (its digital-omnibus account plays the lock),
+``deploy_block`` 0. A side without ``kind`` is a chain, as before. This module reads and writes
+the format only; it makes no chain calls.
 """
 
 from __future__ import annotations
@@ -26,7 +31,9 @@ from securities_rails.identifiers import parse_address, parse_isin
 
 SideName = Literal["home", "remote"]
 SIDES: tuple[SideName, SideName] = ("home", "remote")
-SIDE_FIELDS = ("name", "chain_id", "rpc", "endpoint", "token", "custody", "deploy_block")
+SIDE_FIELDS = ("name", "chain_id", "rpc", "endpoint", "token", "custody", "deploy_block", "kind")
+CHAIN, REGISTER = "chain", "register"
+REGISTER_URL_PREFIXES = ("sqlite://", "postgresql://", "postgresql+")
 FILE_MODE = 0o644
 
 
@@ -41,6 +48,11 @@ class BridgeSide:
     token: str
     custody: str | None
     deploy_block: int
+    kind: str = CHAIN  # "register": a book-entry register, ``rpc`` its database URL
+
+    @property
+    def is_register(self) -> bool:
+        return self.kind == REGISTER
 
     @classmethod
     def from_json(cls, name: SideName, data: Any) -> BridgeSide:
@@ -52,13 +64,25 @@ class BridgeSide:
             raise UserError(where, f"unknown fields {', '.join(sorted(unknown))}")
         if data.get("name", name) != name:
             raise UserError(f"{where}.name", f"is {data.get('name')!r}, expected {name!r}")
+        kind = data.get("kind", CHAIN)
+        if kind not in (CHAIN, REGISTER):
+            raise UserError(f"{where}.kind", f"{kind!r} is neither {CHAIN!r} nor {REGISTER!r}")
         custody = data.get("custody")
-        if name == "home" and custody is None:
+        rpc = data.get("rpc")
+        if kind == REGISTER:
+            if name != "home":
+                raise UserError(f"{where}.kind", "a register can only be the home side")
+            if custody is not None:
+                raise UserError(f"{where}.custody", "a register has no custody contract (null)")
+            if not isinstance(rpc, str) or not rpc.startswith(REGISTER_URL_PREFIXES):
+                raise UserError(f"{where}.rpc", f"{rpc!r} is not a sqlite or postgresql URL")
+        elif name == "home" and custody is None:
             raise UserError(f"{where}.custody", "the home side needs its custody contract")
         if name == "remote" and custody is not None:
             raise UserError(f"{where}.custody", "the remote side has no custody (null)")
-        rpc = data.get("rpc")
-        if not isinstance(rpc, str) or not rpc.startswith(("http://", "https://")):
+        if kind == CHAIN and (
+            not isinstance(rpc, str) or not rpc.startswith(("http://", "https://"))
+        ):
             raise UserError(f"{where}.rpc", f"{rpc!r} is not an http(s) URL")
         return cls(
             name=name,
@@ -68,9 +92,11 @@ class BridgeSide:
             token=parse_address(str(data.get("token", "")), f"{where}.token"),
             custody=None if custody is None else parse_address(str(custody), f"{where}.custody"),
             deploy_block=_natural(data.get("deploy_block"), f"{where}.deploy_block", minimum=0),
+            kind=kind,
         )
 
     def to_json(self) -> dict[str, Any]:
+        extra = {"kind": self.kind} if self.kind != CHAIN else {}
         return {
             "name": self.name,
             "chain_id": self.chain_id,
@@ -79,6 +105,7 @@ class BridgeSide:
             "token": self.token,
             "custody": self.custody,
             "deploy_block": self.deploy_block,
+            **extra,
         }
 
 

@@ -37,6 +37,7 @@ from securities_rails.bridge.deployment import BridgeDeployment
 from securities_rails.bridge.endpoint import Endpoint
 from securities_rails.bridge.metrics import Metrics, configure_logging, flush_logs, log
 from securities_rails.bridge.reconciler import ConservationError, Reconciler
+from securities_rails.bridge.register_endpoint import RegisterEndpoint
 from securities_rails.bridge.relayer import Relayer
 from securities_rails.bridge.store import DEFAULT_URL, Store
 from securities_rails.bridge.validator import ReorgError, Validator
@@ -150,8 +151,12 @@ def run_loop(step: Callable[[], bool], *, interval: float, once: bool, stopper: 
 
 
 def endpoints_for(deployment: BridgeDeployment) -> dict[str, Endpoint]:
-    """One endpoint per side, each checked to be on the chain the deployment names."""
-    endpoints = {side.name: Endpoint(side) for side in deployment.sides}
+    """One endpoint per side, each checked to be on the chain the deployment names (a
+    book-entry register's side: a ``RegisterEndpoint`` on its database, with the same methods)."""
+    endpoints: dict[str, Any] = {
+        side.name: RegisterEndpoint(side) if side.is_register else Endpoint(side)
+        for side in deployment.sides
+    }
     for endpoint in endpoints.values():
         endpoint.check_chain()
     return endpoints

@@ -12,7 +12,10 @@ Tables (created at startup by the register, ``metadata.create_all``):
   and the chain whose units it stands for (one per ISIN and chain id);
 * ``ledger_holdings``: (account, ISIN) -> quantity, changed only in a movement's transaction;
 * ``ledger_movements``: double-entry movements, ``reference`` unique (the exactly-once key);
-* ``ledger_beneficial_owners``: (omnibus account, ISIN, owner id) -> quantity.
+* ``ledger_beneficial_owners``: (omnibus account, ISIN, owner id) -> quantity;
+* ``ledger_bridge_*``: the register as one end of a bridge
+  (``securities_rails.bridge.register_endpoint``): its endpoints, outbound and inbound
+  messages, pseudo blocks, events and transactions.
 """
 
 from __future__ import annotations
@@ -123,6 +126,8 @@ class SecuritiesAccount(Base):
     # A digital-omnibus account only: the ISIN and the chain (EIP-155 id) it stands for.
     isin: Mapped[str | None] = mapped_column(String(12))
     chain_id: Mapped[int | None] = mapped_column(BigInteger)
+    # The address a holder sends units to on a chain to credit this account (bridge.py).
+    deposit_address: Mapped[str | None] = mapped_column(String(42), unique=True)
     opened_at: Mapped[datetime] = mapped_column(UtcDateTime, default=now)
     closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
@@ -176,3 +181,113 @@ class BeneficialOwner(Base):
     isin: Mapped[str] = mapped_column(ForeignKey("ledger_instruments.isin"), primary_key=True)
     owner: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)
     quantity: Mapped[int] = mapped_column(Units)
+
+
+# ------------------------------------------------------------------ the register on a bridge
+
+
+class BridgeEndpointRow(Base):
+    """The register's end of one instrument's bridge: its pseudo chain id and bridge address,
+    the peer BridgeMint, the validator set, and the running totals."""
+
+    __tablename__ = "ledger_bridge_endpoints"
+
+    address: Mapped[str] = mapped_column(String(42), primary_key=True)
+    register_id: Mapped[str] = mapped_column(String(ID_LENGTH))
+    chain_id: Mapped[int] = mapped_column(BigInteger)
+    isin: Mapped[str] = mapped_column(ForeignKey("ledger_instruments.isin"))
+    peer_chain_id: Mapped[int] = mapped_column(BigInteger)
+    peer_bridge: Mapped[str] = mapped_column(String(42))
+    confirmations: Mapped[int] = mapped_column(Integer)  # blocks validators wait on the peer
+    validators: Mapped[str] = mapped_column(String(4000))  # comma-separated, checksummed
+    threshold: Mapped[int] = mapped_column(Integer)
+    version: Mapped[int] = mapped_column(Integer)
+    sent: Mapped[int] = mapped_column(Units)
+    received: Mapped[int] = mapped_column(Units)
+    refunded: Mapped[int] = mapped_column(Units)
+
+
+class BridgeBlock(Base):
+    """One pseudo block: one register transaction of the bridge (never reorganised)."""
+
+    __tablename__ = "ledger_bridge_blocks"
+
+    chain_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    number: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    hash: Mapped[str] = mapped_column(String(66))
+    tx_hash: Mapped[str] = mapped_column(String(66))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=now)
+
+
+class BridgeTotals(Base):
+    """An endpoint's totals and digital-omnibus holding after a block that changed them."""
+
+    __tablename__ = "ledger_bridge_totals"
+
+    address: Mapped[str] = mapped_column(String(42), primary_key=True)
+    block: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    sent: Mapped[int] = mapped_column(Units)
+    received: Mapped[int] = mapped_column(Units)
+    refunded: Mapped[int] = mapped_column(Units)
+    custody: Mapped[int] = mapped_column(Units)
+
+
+class BridgeEvent(Base):
+    """One event log of an endpoint, shaped like the contract's (``args`` as JSON)."""
+
+    __tablename__ = "ledger_bridge_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    address: Mapped[str] = mapped_column(String(42), index=True)
+    name: Mapped[str] = mapped_column(String(32))
+    chain_id: Mapped[int] = mapped_column(BigInteger)
+    block: Mapped[int] = mapped_column(BigInteger, index=True)
+    log_index: Mapped[int] = mapped_column(Integer)
+    tx_hash: Mapped[str] = mapped_column(String(66))
+    args: Mapped[str] = mapped_column(String(4000))
+
+
+class BridgeOutbound(Base):
+    """A message the register sent (book entry -> chain), by nonce."""
+
+    __tablename__ = "ledger_bridge_outbound"
+
+    address: Mapped[str] = mapped_column(String(42), primary_key=True)
+    nonce: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    message_id: Mapped[str] = mapped_column(String(66), unique=True)
+    message_hash: Mapped[str] = mapped_column(String(66))  # keccak(abi.encode(message))
+    instruction: Mapped[str] = mapped_column(String(ID_LENGTH), unique=True)  # the reference
+    account: Mapped[str] = mapped_column(ForeignKey("ledger_accounts.id"))
+    message: Mapped[str] = mapped_column(String(2000))  # JSON of the fields
+    status: Mapped[int] = mapped_column(SmallInteger)  # bridge.endpoint.OutboundStatus
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=now)
+
+
+class BridgeInbound(Base):
+    """A message executed on the register (chain -> book entry, or a refund), by id."""
+
+    __tablename__ = "ledger_bridge_inbound"
+
+    message_id: Mapped[str] = mapped_column(String(66), primary_key=True)
+    address: Mapped[str] = mapped_column(String(42))
+    status: Mapped[int] = mapped_column(SmallInteger)  # bridge.endpoint.InboundStatus
+    account: Mapped[str | None] = mapped_column(String(ID_LENGTH))
+    reason: Mapped[str | None] = mapped_column(String(4))  # the sese.024 code when Failed
+    narrative: Mapped[str | None] = mapped_column(String(NAME_LENGTH * 2))
+    block: Mapped[int] = mapped_column(BigInteger)
+
+
+class BridgeTransaction(Base):
+    """A transaction the relayer broadcast to the register, and its outcome (the receipt)."""
+
+    __tablename__ = "ledger_bridge_transactions"
+
+    tx_hash: Mapped[str] = mapped_column(String(66), primary_key=True)
+    chain_id: Mapped[int] = mapped_column(BigInteger)
+    sender: Mapped[str] = mapped_column(String(42), index=True)
+    nonce: Mapped[int] = mapped_column(BigInteger)
+    function: Mapped[str] = mapped_column(String(32))
+    status: Mapped[int] = mapped_column(SmallInteger)  # 1 applied, 0 reverted
+    block: Mapped[int] = mapped_column(BigInteger)
+    error: Mapped[str | None] = mapped_column(String(64))  # the revert's error name
+    detail: Mapped[str | None] = mapped_column(String(4000))  # the revert's message

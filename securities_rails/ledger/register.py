@@ -19,7 +19,7 @@ an ISO 20022 reason code that a sese.024 status advice can carry (``REASONS``).
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -119,7 +119,8 @@ def check_quantity(value: object, field: str = "quantity") -> int:
     return value
 
 
-def _isin(value: str) -> str:
+def check_isin(value: str) -> str:
+    """An ISIN, checked (check digit included); RefusedError DSEC when it is not one."""
     try:
         return parse_isin(value, "isin")
     except UserError as error:
@@ -176,6 +177,19 @@ class Register:
         with Session(self.engine, expire_on_commit=False) as session, session.begin():
             yield session
 
+    def transaction(self) -> AbstractContextManager[Session]:
+        """One write transaction for a caller that books with :func:`book` and writes rows of its
+        own in the same commit (the register's bridge endpoint)."""
+        return self._write()
+
+    def reading(self) -> AbstractContextManager[Session]:
+        """One read-only transaction (see ``_read``)."""
+        return self._read()
+
+    def retry(self, action: Any) -> Any:
+        """Run ``action`` (one transaction) again when it lost a race (see ``_retry``)."""
+        return self._retry(action)
+
     @contextmanager
     def _read(self) -> Iterator[Session]:
         """A read-only transaction (SQLite: a deferred one, which takes no write lock)."""
@@ -211,7 +225,7 @@ class Register:
                 raise RefusedError("isin", "a digital-omnibus account needs its ISIN and chain id")
             if isinstance(chain_id, bool) or not isinstance(chain_id, int) or chain_id <= 0:
                 raise RefusedError("chain_id", f"{chain_id!r} is not a chain id (a positive int)")
-            row.isin, row.chain_id = _isin(isin), chain_id
+            row.isin, row.chain_id = check_isin(isin), chain_id
         elif isin is not None or chain_id is not None:
             raise RefusedError("isin", f"only a digital-omnibus account names an ISIN, not {kind}")
         return self._retry(lambda: self._open(row))
@@ -263,7 +277,7 @@ class Register:
 
     def add_instrument(self, isin: str, issuance_account: str, decimals: int = 0) -> Instrument:
         """Keep an ISIN, issued from ``issuance_account``, in units of 10**-decimals."""
-        code = _isin(isin)
+        code = check_isin(isin)
         if isinstance(decimals, bool) or not isinstance(decimals, int):
             raise RefusedError("decimals", f"{decimals!r} is not a whole number")
         if not 0 <= decimals <= MAX_DECIMALS:
@@ -305,7 +319,7 @@ class Register:
         message_id: str | None = None,
     ) -> Movement:
         """Issue ``quantity`` of ``isin`` to ``account``: its issuance account is debited."""
-        code = _isin(isin)
+        code = check_isin(isin)
         with self._read() as session:
             instrument = _instrument(session, code)
         return self.move(
@@ -335,18 +349,7 @@ class Register:
         returns the movement booked before, whatever happened since; with other content it is
         refused. Refusals (:class:`RefusedError`) write nothing.
         """
-        wanted = Movement(
-            reference=check_text(reference, "reference", reason=INVALID_REFERENCE),
-            isin=_isin(isin),
-            debit=check_text(debit, "debit", reason=INVALID_ACCOUNT),
-            credit=check_text(credit, "credit", reason=INVALID_ACCOUNT),
-            quantity=check_quantity(quantity),
-            kind=_kind(kind),
-            status=SETTLED,
-            message_id=None if message_id is None else check_text(message_id, "message_id", 66),
-        )
-        if wanted.debit == wanted.credit:
-            raise RefusedError("credit", f"{credit} is also the debited account", INVALID_ACCOUNT)
+        wanted = movement_of(reference, isin, debit, credit, quantity, kind, message_id)
         return self._retry(lambda: self._move(wanted))
 
     def _move(self, wanted: Movement) -> Movement:
@@ -354,33 +357,7 @@ class Register:
         if found is not None:
             return found
         with self._write() as session:
-            accounts = {
-                a.id: a for a in _lock_accounts(session, [wanted.debit, wanted.credit], wanted)
-            }
-            booked = _by_reference(session, wanted.reference)
-            if booked is not None:  # booked while this one waited for the locks
-                return _repeat(booked, wanted)
-            instrument = _instrument(session, wanted.isin)
-            debit, credit = accounts[wanted.debit], accounts[wanted.credit]
-            for role, account in (("debit", debit), ("credit", credit)):
-                _require_open(account, role)
-            _check_rule(wanted, instrument, debit, credit)
-            row = Movement(
-                reference=wanted.reference,
-                isin=wanted.isin,
-                debit=wanted.debit,
-                credit=wanted.credit,
-                quantity=wanted.quantity,
-                kind=wanted.kind,
-                status=SETTLED,
-                created_at=now(),
-                message_id=wanted.message_id,
-            )
-            _apply(session, debit, wanted.isin, -wanted.quantity)
-            _apply(session, credit, wanted.isin, wanted.quantity)
-            session.add(row)
-            session.flush()
-        return row
+            return book(session, wanted)
 
     def _booked(self, wanted: Movement) -> Movement | None:
         with self._read() as session:
@@ -411,7 +388,7 @@ class Register:
 
         Replaces the previous breakdown. The quantities must add up to the holding.
         """
-        code = _isin(isin)
+        code = check_isin(isin)
         checked = {
             check_text(owner, "owner"): check_quantity(quantity, f"owners[{owner}]")
             for owner, quantity in owners.items()
@@ -427,7 +404,7 @@ class Register:
                     INVALID_ACCOUNT,
                 )
             _instrument(session, code)
-            held = _holding(session, account.id, code)
+            held = holding_in(session, account.id, code)
             total = sum(checked.values())
             if total != held:
                 raise RefusedError(
@@ -449,7 +426,7 @@ class Register:
 
     def beneficial_owners(self, omnibus: str, isin: str) -> dict[str, int]:
         """Owner id -> quantity recorded for an omnibus account's holding of ``isin``."""
-        code = _isin(isin)
+        code = check_isin(isin)
         with self._read() as session:
             _account(session, omnibus)
             rows = session.scalars(
@@ -472,19 +449,19 @@ class Register:
 
     def instrument(self, isin: str) -> Instrument:
         with self._read() as session:
-            return _instrument(session, _isin(isin))
+            return _instrument(session, check_isin(isin))
 
     def digital_omnibus(self, isin: str, chain_id: int) -> SecuritiesAccount | None:
         """The account that stands for ``isin``'s units on chain ``chain_id``, if opened."""
         with self._read() as session:
-            return self._digital_omnibus(session, _isin(isin), chain_id)
+            return self._digital_omnibus(session, check_isin(isin), chain_id)
 
     def holding(self, account: str, isin: str) -> int:
         """What ``account`` holds of ``isin`` now (smallest units; 0 when nothing)."""
-        code = _isin(isin)
+        code = check_isin(isin)
         with self._read() as session:
             _account(session, account)
-            return _holding(session, account, code)
+            return holding_in(session, account, code)
 
     def holdings(self, account: str, at: datetime | None = None) -> dict[str, int]:
         """ISIN -> what ``account`` holds (nothing-held ISINs left out), now or just before the
@@ -517,7 +494,7 @@ class Register:
         if account is not None:
             query = query.where((Movement.debit == account) | (Movement.credit == account))
         if isin is not None:
-            query = query.where(Movement.isin == _isin(isin))
+            query = query.where(Movement.isin == check_isin(isin))
         if since is not None:
             query = query.where(Movement.created_at >= since)
         with self._read() as session:
@@ -540,7 +517,7 @@ class Register:
     def on_chains(self, isin: str) -> dict[int, int]:
         """Chain id -> what the digital omnibus of ``isin`` on that chain holds: the units the
         register has sent to the chain (its supply there plus what is in flight)."""
-        code = _isin(isin)
+        code = check_isin(isin)
         with self._read() as session:
             rows = session.execute(
                 select(SecuritiesAccount.chain_id, Holding.quantity)
@@ -550,7 +527,7 @@ class Register:
             return {int(chain): int(quantity) for chain, quantity in rows}
 
     def _total(self, isin: str, included: Any) -> int:
-        code = _isin(isin)
+        code = check_isin(isin)
         with self._read() as session:
             rows = session.execute(
                 select(SecuritiesAccount.kind, Holding.quantity)
@@ -561,6 +538,60 @@ class Register:
 
 
 # ------------------------------------------------------------------ helpers
+def movement_of(
+    reference: str,
+    isin: str,
+    debit: str,
+    credit: str,
+    quantity: int,
+    kind: str = TRANSFER,
+    message_id: str | None = None,
+) -> Movement:
+    """The movement asked for, every field checked (RefusedError), not yet booked."""
+    wanted = Movement(
+        reference=check_text(reference, "reference", reason=INVALID_REFERENCE),
+        isin=check_isin(isin),
+        debit=check_text(debit, "debit", reason=INVALID_ACCOUNT),
+        credit=check_text(credit, "credit", reason=INVALID_ACCOUNT),
+        quantity=check_quantity(quantity),
+        kind=_kind(kind),
+        status=SETTLED,
+        message_id=None if message_id is None else check_text(message_id, "message_id", 66),
+    )
+    if wanted.debit == wanted.credit:
+        raise RefusedError("credit", f"{credit} is also the debited account", INVALID_ACCOUNT)
+    return wanted
+
+
+def book(session: Session, wanted: Movement) -> Movement:
+    """Book ``wanted`` in ``session``'s transaction (the caller commits it with whatever else it
+    writes): the booked movement, the one booked before under its reference when it repeats it,
+    or a RefusedError (nothing of it written)."""
+    accounts = {a.id: a for a in _lock_accounts(session, [wanted.debit, wanted.credit], wanted)}
+    booked = _by_reference(session, wanted.reference)
+    if booked is not None:  # booked while this one waited for the locks
+        return _repeat(booked, wanted)
+    instrument = _instrument(session, wanted.isin)
+    debit, credit = accounts[wanted.debit], accounts[wanted.credit]
+    for role, account in (("debit", debit), ("credit", credit)):
+        _require_open(account, role)
+    _check_rule(wanted, instrument, debit, credit)
+    row = Movement(
+        reference=wanted.reference,
+        isin=wanted.isin,
+        debit=wanted.debit,
+        credit=wanted.credit,
+        quantity=wanted.quantity,
+        kind=wanted.kind,
+        status=SETTLED,
+        created_at=now(),
+        message_id=wanted.message_id,
+    )
+    _apply(session, debit, wanted.isin, -wanted.quantity)
+    _apply(session, credit, wanted.isin, wanted.quantity)
+    session.add(row)
+    session.flush()
+    return row
 
 
 def _account_kind(kind: str) -> str:
@@ -667,7 +698,8 @@ def _check_rule(
             )
 
 
-def _holding(session: Session, account: str, isin: str) -> int:
+def holding_in(session: Session, account: str, isin: str) -> int:
+    """What ``account`` holds of ``isin`` in ``session``'s transaction (0 when nothing)."""
     row = session.get(Holding, (account, isin))
     return 0 if row is None else row.quantity
 
