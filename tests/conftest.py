@@ -56,11 +56,18 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 # step by step for ape), and tests that trace earlier transactions (the upgrade flow reads every
 # slot written since its world was built) need those states.
 RUN_LAST = ("tests/e2e/test_dvp_conservation_flow.py",)
+# Tests that trace transactions (debug_traceTransaction): the upgrade flow reads every slot its
+# world wrote. They run first, while the session's Anvil still keeps every state in memory; after
+# the thousands of transactions of the rest of the session it keeps too few to trace a world
+# of a few hundred blocks ("Resource not found").
+RUN_FIRST = ("tests/unit/upgrades/",)
 
 
 def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
+    first = [item for item in items if item.nodeid.startswith(RUN_FIRST)]
     last = [item for item in items if item.nodeid.startswith(RUN_LAST)]
-    items[:] = [item for item in items if not item.nodeid.startswith(RUN_LAST)] + last
+    middle = [item for item in items if not item.nodeid.startswith(RUN_FIRST + RUN_LAST)]
+    items[:] = first + middle + last
 
 
 @pytest.fixture(scope="session")
