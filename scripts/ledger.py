@@ -1,0 +1,370 @@
+"""The book-entry register CLI: `ape run ledger <command>`.
+
+    open-account    open a securities account (segregated, omnibus or issuance)
+    add-instrument  keep an ISIN in the register, issued from an issuance account
+    issue           issue units of an ISIN to an account
+    deploy          bridge an ISIN between the register and a chain (BridgeMint and mirror token)
+    import          a sese.023 instruction: book entry -> wallet, or a sese.024 refusal
+    on-chain        book entry -> wallet, from options
+    off-chain       wallet -> book entry: the holder sends to the account's deposit address
+    statement       the semt.002 statement of holdings of an account
+    confirm         the sese.025 confirmation of a completed movement (either way)
+    reconcile       issued == supply + book entry + in flight (exit 1 naming the difference)
+    status          accounts, holdings and the bridge's figures
+
+The register is a database (`--db`, SQLite by default, PostgreSQL by URL). Once deployed, the
+bridge's deployment file (`--deployment`, written by `deploy`) names the register's database and
+the chain's RPC URL; the bridge's validators and relayer (`python -m securities_rails.bridge`)
+carry the movements, as between two chains.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import click
+from ape.cli import account_option
+
+from securities_rails.bridge import deploy as bridge_deploy
+from securities_rails.chain.networks import connected
+from securities_rails.console import UserErrorGroup, console, done, table
+from securities_rails.errors import UserError
+from securities_rails.identifiers import parse_address, parse_isin
+from securities_rails.ledger import operations
+from securities_rails.ledger.models import CLIENT_KINDS, ISSUANCE
+from securities_rails.ledger.register import DEFAULT_URL, RefusedError, Register
+from securities_rails.token import instruments
+
+db_option = click.option(
+    "--db", "db_url", default=DEFAULT_URL, show_default=True, help="The register's database URL."
+)
+deployment_option = click.option(
+    "--deployment",
+    "deployment_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    required=True,
+    help="The bridge's deployment file (written by `ledger deploy`).",
+)
+out_option = click.option(
+    "--out", type=click.Path(dir_okay=False, path_type=Path), help="Write here (default: stdout)."
+)
+
+
+def _write(xml: bytes, out: Path | None) -> None:
+    if out is None:
+        click.echo(xml.decode())
+    else:
+        out.write_bytes(xml)
+        done(f"wrote {out}")
+
+
+def _refused(error: RefusedError) -> UserError:
+    return UserError(error.field, f"{error.message} (reason {error.reason}; nothing moved)")
+
+
+@click.group(cls=UserErrorGroup)
+def cli() -> None:
+    """Move securities between a book-entry register and a chain, both ways, with ISO 20022."""
+
+
+@cli.command(name="open-account")
+@db_option
+@click.option("--id", "account_id", required=True, help="Account id (ISO 20022 Max35Text).")
+@click.option("--owner", required=True, help="The owner's name.")
+@click.option(
+    "--kind",
+    type=click.Choice([*CLIENT_KINDS, ISSUANCE]),
+    default="segregated",
+    show_default=True,
+)
+@click.option("--lei", help="The owner's ISO 17442 LEI.")
+def open_account_command(
+    db_url: str, account_id: str, owner: str, kind: str, lei: str | None
+) -> None:
+    """Open a securities account (the same details again: nothing changes)."""
+    register = Register(db_url)
+    try:
+        row = operations.open_account(register, account_id, owner, kind, lei)
+    finally:
+        register.close()
+    done(f"account {row.id} ({row.kind}, {row.owner_name}) open")
+
+
+@cli.command(name="add-instrument")
+@db_option
+@click.option("--isin", required=True)
+@click.option("--issuance-account", required=True, help="The issuer's issuance account.")
+@click.option("--decimals", type=int, default=0, show_default=True)
+def add_instrument_command(db_url: str, isin: str, issuance_account: str, decimals: int) -> None:
+    """Keep ISIN in the register, issued from an issuance account."""
+    register = Register(db_url)
+    try:
+        row = operations.add_instrument(register, isin, issuance_account, decimals)
+    finally:
+        register.close()
+    done(f"{row.isin} kept, issued from {row.issuance_account} ({row.decimals} decimals)")
+
+
+@cli.command(name="issue")
+@db_option
+@click.option("--isin", required=True)
+@click.option("--account", required=True, help="The account credited.")
+@click.option("--quantity", type=int, required=True, help="Smallest units.")
+@click.option("--reference", required=True, help="The movement's reference (exactly once).")
+def issue_command(db_url: str, isin: str, account: str, quantity: int, reference: str) -> None:
+    """Issue units of ISIN to an account (debiting its issuance account)."""
+    register = Register(db_url)
+    try:
+        row = operations.issue(register, isin, account, quantity, reference)
+    finally:
+        register.close()
+    done(f"issued {row.quantity} {row.isin} to {row.credit} ({row.reference})")
+
+
+@cli.command(name="deploy")
+@account_option()
+@db_option
+@click.option("--isin", required=True, help="An ISIN the register keeps.")
+@click.option("--register-id", required=True, help="The register's id (e.g. the CSD's BIC).")
+@click.option("--register-chain-id", type=int, required=True, help="Its pseudo chain id.")
+@click.option("--remote", required=True, help="The chain: ape network choice or RPC URL.")
+@click.option("--validator", "validators", multiple=True, required=True, help="Repeat per key.")
+@click.option("--threshold", type=int, required=True, help="Signatures needed (m of n).")
+@click.option("--capacity", type=int, required=True, help="Rate-limit bucket on the chain.")
+@click.option("--rate", type=int, required=True, help="Refill, units per second.")
+@click.option("--max-transfer", type=int, required=True, help="Largest single transfer.")
+@click.option("--confirmations", type=int, default=2, show_default=True, help="Chain blocks.")
+@click.option("--name", required=True, help="The mirror token's name.")
+@click.option("--symbol", required=True, help="The mirror token's symbol.")
+@click.option("--cfi", default="ESVUFR", show_default=True, help="ISO 10962 CFI code.")
+@click.option("--currency", default="EUR", show_default=True, help="ISO 4217 currency.")
+@click.option("--lei", required=True, help="The issuer's LEI.")
+@click.option("--nominal", default="1", show_default=True)
+@click.option("--issue-date", required=True, help="ISO date of issue.")
+@click.option("--maturity", default="perpetual", show_default=True)
+@click.option("--directory", type=click.Path(file_okay=False, path_type=Path), help="For the file.")
+def deploy_command(
+    account: Any,
+    db_url: str,
+    isin: str,
+    register_id: str,
+    register_chain_id: int,
+    remote: str,
+    validators: tuple[str, ...],
+    threshold: int,
+    capacity: int,
+    rate: int,
+    max_transfer: int,
+    confirmations: int,
+    name: str,
+    symbol: str,
+    cfi: str,
+    currency: str,
+    lei: str,
+    nominal: str,
+    issue_date: str,
+    maturity: str,
+    directory: Path | None,
+) -> None:
+    """Bridge ISIN between the register and a chain: a BridgeMint and mirror token peered with
+    the register's end, and the deployment file (run again: completes what is left)."""
+    me = account.address
+    register = Register(db_url)
+    try:
+        decimals = register.instrument(isin).decimals
+        spec = instruments.parse_spec(
+            name=name,
+            symbol=symbol,
+            isin=isin,
+            cfi=cfi,
+            currency=currency,
+            lei=lei,
+            decimals=decimals,
+            nominal=nominal,
+            issue_date=issue_date,
+            maturity=maturity,
+            roles=dict.fromkeys(instruments.ROLE_ORDER, me),
+        )
+        limits = bridge_deploy.Limits(capacity, rate)
+        params = bridge_deploy.BridgeParams(
+            validators=tuple(parse_address(v, "validator") for v in validators),
+            threshold=threshold,
+            outbound=limits,
+            inbound=limits,
+            max_transfer=max_transfer,
+            home_confirmations=0,  # the register never reorganises
+            remote_confirmations=confirmations,
+            admin=me,
+            guardian=me,
+            compliance=me,
+            upgrader=me,
+        )
+        signers = bridge_deploy.Signers(
+            deployer=account, home_registrar=account, remote_registrar=account
+        )
+        deployment, path = operations.deploy(
+            register,
+            register_id=register_id,
+            register_chain_id=register_chain_id,
+            isin=parse_isin(isin, "isin"),
+            remote=remote,
+            params=params,
+            signers=signers,
+            instrument=spec.struct(),
+            name=name,
+            symbol=symbol,
+            directory=directory,
+            log=console.print,
+        )
+    finally:
+        register.close()
+    done(
+        f"{deployment.isin}: register {deployment.home.endpoint} (pseudo chain "
+        f"{deployment.home.chain_id}) <-> BridgeMint {deployment.remote.endpoint} (chain "
+        f"{deployment.remote.chain_id}); {path}"
+    )
+
+
+@cli.command(name="import")
+@deployment_option
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--status-out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where a refusal's sese.024 goes (default: FILE with .sese024.xml).",
+)
+def import_command(deployment_path: Path, file: Path, status_out: Path | None) -> None:
+    """Import a sese.023 instruction (book entry -> wallet): sent, or refused with a sese.024
+    status (exit 1, nothing moved)."""
+    ledger = operations.Ledger.load(deployment_path)
+    try:
+        result = operations.import_instruction(ledger, file.read_bytes())
+    finally:
+        ledger.close()
+    if result.refusal is not None and result.status is not None:
+        target = status_out or file.with_suffix(".sese024.xml")
+        target.write_bytes(result.status)
+        error = result.refusal
+        raise UserError(
+            error.field,
+            f"{error.message} (reason {error.reason}; nothing moved; sese.024 in {target})",
+        )
+    assert result.message is not None
+    done(f"{result.reference}: message {result.message.id_hex} sent to {result.message.recipient}")
+
+
+@cli.command(name="on-chain")
+@deployment_option
+@click.option("--account", required=True, help="The securities account debited.")
+@click.option("--wallet", required=True, help="The wallet credited on the chain.")
+@click.option("--quantity", type=int, required=True, help="Smallest units.")
+@click.option("--reference", required=True, help="The instruction's reference (exactly once).")
+def on_chain_command(
+    deployment_path: Path, account: str, wallet: str, quantity: int, reference: str
+) -> None:
+    """Book entry -> wallet: debit the account into the digital omnibus, send to the wallet."""
+    ledger = operations.Ledger.load(deployment_path)
+    try:
+        message = operations.to_chain(ledger, account, wallet, quantity, reference)
+    except RefusedError as error:
+        raise _refused(error) from None
+    finally:
+        ledger.close()
+    done(f"{reference}: {message.amount} units, message {message.id_hex} to {message.recipient}")
+
+
+@cli.command(name="off-chain")
+@account_option()
+@deployment_option
+@click.option("--to-account", "account_id", required=True, help="The securities account credited.")
+@click.option("--quantity", type=int, required=True, help="Smallest units.")
+def off_chain_command(account: Any, deployment_path: Path, account_id: str, quantity: int) -> None:
+    """Wallet -> book entry: the signer sends to the account's deposit address."""
+    ledger = operations.Ledger.load(deployment_path)
+    try:
+        with connected(ledger.deployment.remote.rpc):
+            sent = operations.to_book(ledger, account, account_id, quantity)
+    except RefusedError as error:
+        raise _refused(error) from None
+    finally:
+        ledger.close()
+    done(f"{quantity} units to {sent.account} ({sent.deposit_address}): message {sent.message_id}")
+
+
+@cli.command(name="statement")
+@db_option
+@click.option("--account", required=True)
+@click.option("--date", "statement_date", help="ISO date (default: today, UTC).")
+@out_option
+def statement_command(
+    db_url: str, account: str, statement_date: str | None, out: Path | None
+) -> None:
+    """The semt.002 statement of holdings of an account."""
+    day = None
+    if statement_date is not None:
+        try:
+            day = date.fromisoformat(statement_date)
+        except ValueError:
+            raise UserError("date", f"{statement_date!r} is not an ISO date") from None
+    register = Register(db_url)
+    try:
+        xml = operations.statement(register, account, day)
+    finally:
+        register.close()
+    _write(xml, out)
+
+
+@cli.command(name="confirm")
+@deployment_option
+@click.option(
+    "--reference",
+    required=True,
+    help="A book entry -> wallet instruction's reference, or a wallet -> book entry message id.",
+)
+@out_option
+def confirm_command(deployment_path: Path, reference: str, out: Path | None) -> None:
+    """The sese.025 confirmation of a completed movement (refused while it is not complete)."""
+    ledger = operations.Ledger.load(deployment_path)
+    try:
+        xml = operations.confirmation(ledger, reference)
+    finally:
+        ledger.close()
+    _write(xml, out)
+
+
+@cli.command(name="reconcile")
+@deployment_option
+def reconcile_command(deployment_path: Path) -> None:
+    """Check issued == supply on the chain + book entry + in flight; exit 1 naming the
+    difference."""
+    ledger = operations.Ledger.load(deployment_path)
+    try:
+        result = operations.reconcile(ledger)
+    finally:
+        ledger.close()
+    for line in result.lines():
+        console.print(line)
+    if not result.ok:
+        raise UserError("conservation", "; ".join(result.differences))
+    done("conservation holds: issued == supply + book entry + in flight")
+
+
+@cli.command(name="status")
+@deployment_option
+def status_command(deployment_path: Path) -> None:
+    """The accounts holding the ISIN, the digital omnibus and the bridge's figures."""
+    ledger = operations.Ledger.load(deployment_path)
+    try:
+        isin = ledger.isin
+        rows = [
+            (a.id, a.kind, a.owner_name, ledger.register.holding(a.id, isin))
+            for a in ledger.register.accounts()
+        ]
+        result = operations.reconcile(ledger)
+    finally:
+        ledger.close()
+    table(f"{isin} in the register", ("account", "kind", "owner", "units"), rows)
+    for line in [*result.lines(), *result.bridge.lines()]:
+        console.print(line)
