@@ -69,9 +69,10 @@ test-python: $(BUILD) ## pytest through ape, on an Anvil of its own (random port
 
 test: lint slither coverage test-python ## every test: lint, Slither, forge + coverage, pytest on Anvil
 
-bench: $(BUILD) ## benchmarks: gas (bench/results/gas.json), then bridge throughput (bench/results/bridge.json)
+bench: $(BUILD) ## benchmarks: gas, bridge throughput, register round trips (bench/results/*.json)
 	APE_FOUNDRY_HOST=auto python bench/gas.py
 	APE_FOUNDRY_HOST=auto python bench/bridge.py
+	APE_FOUNDRY_HOST=auto python bench/ledger.py
 
 FORGE := forge
 

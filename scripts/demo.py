@@ -10,7 +10,9 @@ an ISO 20022 sese.023 instruction, settled both legs at once and confirmed in a 
 settlement the rules refuse undone leg by leg, and the security on one chain exchanged for cash
 on the other through hashed timelocks; last, a bond's life: a coupon paid to the holders at its
 record date (ISO 20022 seev.031 and seev.036), then maturity, where transfers stop and every
-note is redeemed at nominal and burned.
+note is redeemed at nominal and burned; and finally the traditional ledger: a CSD's book-entry
+register as one side of the bridge, units tokenised into a wallet and back, reconciled, and a
+semt.002 statement of holdings.
 """
 
 from __future__ import annotations
@@ -30,18 +32,30 @@ from eth_utils import keccak
 from securities_rails import views
 from securities_rails.bridge import operations as bridge_operations
 from securities_rails.bridge import status
-from securities_rails.bridge.deploy import BridgeParams, Limits, Signers, deploy_bridge
-from securities_rails.bridge.deployment import BridgeDeployment
+from securities_rails.bridge.deploy import (
+    BridgeParams,
+    Limits,
+    Signers,
+    deploy_bridge,
+    deploy_mint_for_register,
+)
+from securities_rails.bridge.deployment import BridgeDeployment, BridgeSide
 from securities_rails.bridge.process import endpoints_for
 from securities_rails.bridge.reconciler import read, reconcile
+from securities_rails.bridge.register_book import bridge_address
+from securities_rails.bridge.register_endpoint import RegisterEndpoint, configure
 from securities_rails.bridge.runner import InProcessBridge
 from securities_rails.chain.anvil import AnvilNode, free_port, mine
 from securities_rails.chain.contracts import pending_timestamp, registry_at, token_at
 from securities_rails.chain.networks import connected, rpc_url
+from securities_rails.chain.rpc import load_abi
 from securities_rails.console import console, done, fields, progress_bar, table
 from securities_rails.csvio import InvestorRow
 from securities_rails.errors import UserError
 from securities_rails.identifiers import format_amount, investor_id_hash, parse_country
+from securities_rails.ledger.models import ISSUANCE, OMNIBUS, SEGREGATED
+from securities_rails.ledger.register import Register
+from securities_rails.ledger.statement import export_statement
 from securities_rails.lifecycle import deploy as lifecycle_deploy
 from securities_rails.lifecycle import distributions, redemption
 from securities_rails.lifecycle import messages as lifecycle_messages
@@ -66,6 +80,9 @@ YEAR = 365 * 24 * 3600
 DAY = 24 * 3600
 EUR = 10**6  # the cash token's 6 decimals
 REMOTE_CHAIN_ID = 31338
+LEDGER_CHAIN_ID = 71_337  # the register's pseudo chain id on its bridge
+LEDGER_REGISTER = "CSD-DEMO"
+LEDGER_ISIN = "DE0007164600"
 CONFIRMATIONS = 2
 
 
@@ -201,6 +218,7 @@ def cli():
     finally:
         remote.stop()
     lifecycle_story(suite, admin, issuer, agent, alice, bob)
+    ledger_story(rpc_url(networks.provider), admin, agent, alice)
 
 
 def bridge_story(
@@ -508,6 +526,143 @@ def lifecycle_story(suite: Suite, admin: Any, issuer: Any, agent: Any, *holders:
         f"{_eur_text(redeemed.paid)} EUR; with no unit left, the redemption closed the life of "
         f"{spec.isin}: {lifecycle_state.state_of(bond)}"
     )
+
+
+def ledger_story(home_url: str, admin: Any, agent: Any, alice: Any) -> None:
+    """Step 18: a CSD's book-entry register as the home side of a bridge to this chain."""
+    step("18. The traditional ledger: a CSD register on one side of the bridge")
+    folder = Path(tempfile.mkdtemp(prefix="demo-ledger-"))
+    url = f"sqlite:///{folder / 'register.sqlite3'}"
+    register = Register(url)
+    register.open_account("ISSUER-EXBD", "Example Bank AG (issuer)", ISSUANCE)
+    register.open_account("ALICE-001", "Alice Example", SEGREGATED)
+    register.open_account("CUST-OMNI", "Example Custodian (omnibus)", OMNIBUS)
+    register.add_instrument(LEDGER_ISIN, "ISSUER-EXBD")
+    register.issue(LEDGER_ISIN, "ALICE-001", 5_000, "DEMO-ISSUE-1")
+    done(f"register {url}: {LEDGER_ISIN} issued, 5,000 units booked to ALICE-001")
+
+    keys = [f"0x{keccak(text=f'demo ledger validator {n}').hex()}" for n in range(5)]
+    validators = tuple(Account.from_key(key).address for key in keys)
+    limits = Limits(capacity=100_000, rate=100)
+    params = BridgeParams(
+        validators=validators,
+        threshold=3,
+        outbound=limits,
+        inbound=limits,
+        max_transfer=10_000,
+        home_confirmations=0,  # a register does not reorganise
+        remote_confirmations=CONFIRMATIONS,
+        admin=admin.address,
+        guardian=admin.address,
+        compliance=agent.address,
+        upgrader=admin.address,
+    )
+    remote = deploy_mint_for_register(
+        LEDGER_ISIN,
+        home_url,
+        LEDGER_CHAIN_ID,
+        bridge_address(LEDGER_REGISTER, LEDGER_ISIN),
+        params,
+        Signers(deployer=admin, home_registrar=agent, remote_registrar=agent),
+        (
+            LEDGER_ISIN.encode(),
+            b"ESVUFR",
+            b"EUR",
+            0,
+            pending_timestamp(),
+            0,
+            b"5493001KJTIIGC8Y1R12",
+            10**18,
+        ),
+        "Example Bank AG shares",
+        "EXBD",
+        directory=folder,
+    )
+    with connected(home_url):
+        registry = registry_at(token_at(remote.token).registry())
+        expiry = pending_timestamp() + 2 * YEAR
+        if investors.identity(registry, alice.address).kind == "none":
+            registry.registerInvestor(
+                alice.address, investor_id_hash("INV-ALICE"), 276, 1, expiry, sender=agent
+            )
+    row = configure(
+        register,
+        register_id=LEDGER_REGISTER,
+        chain_id=LEDGER_CHAIN_ID,
+        isin=LEDGER_ISIN,
+        peer_chain_id=remote.chain_id,
+        peer_bridge=remote.endpoint,
+        validators=validators,
+        threshold=3,
+        confirmations=CONFIRMATIONS,
+    )
+    home = BridgeSide(
+        "home", LEDGER_CHAIN_ID, url, row.address, row.address, None, 0, kind="register"
+    )
+    deployment = BridgeDeployment(LEDGER_ISIN, home, remote)
+    done(
+        f"register endpoint {row.address} (pseudo chain {LEDGER_CHAIN_ID}) peered with BridgeMint "
+        f"{remote.endpoint} on chain {remote.chain_id}, mirror {remote.token}; alice's wallet "
+        "registered"
+    )
+
+    processes = InProcessBridge.start(
+        deployment, url, keys[:3], accounts.test_accounts[9].private_key
+    )
+    endpoints = endpoints_for(deployment)
+    book = RegisterEndpoint(deployment.home, register)
+
+    def confirm() -> None:
+        mine(home_url, CONFIRMATIONS)
+
+    stranger = accounts.test_accounts[8].address
+    try:
+        book.send_from_account("ALICE-001", alice.address, LEDGER_ISIN, 9_000, "DEMO-TOK-0")
+    except UserError as refused:
+        console.print(f"[yellow]✗[/yellow] 9,000 units from ALICE-001: {refused}")
+    refused = book.send_from_account("ALICE-001", stranger, LEDGER_ISIN, 50, "DEMO-TOK-1")
+    book.send_from_account("ALICE-001", alice.address, LEDGER_ISIN, 2_000, "DEMO-TOK-2")
+    done("book entry -> wallet: 2,000 units debited into the digital omnibus for alice's wallet")
+    for _ in range(2):  # the second pass carries the refund of the refused transfer
+        processes.settle(confirm)
+    remote_end = endpoints["remote"]
+    done(
+        f"minted to alice: {token_at(remote.token).balanceOf(alice.address):,} units; the 50 "
+        f"for an unregistered wallet {remote_end.inbound_status(refused.message_id()).name}, "
+        "refunded to ALICE-001"
+    )
+    holder = Account.from_key(alice.private_key)
+    mirror = remote_end.chain.contract(remote.token, load_abi("ISecurityToken"))
+    remote_end.chain.send(holder, mirror, "approve", remote_end.address, 700)
+    deposit = book.deposit_address("CUST-OMNI")
+    remote_end.chain.send(holder, remote_end.contract, "send", LEDGER_CHAIN_ID, deposit, 700)
+    done("wallet -> book entry: alice burns 700 to the custodian's omnibus account")
+    processes.settle(confirm)
+    register.set_beneficial_owners("CUST-OMNI", LEDGER_ISIN, {"ALICE": 700})
+
+    rows = [
+        (account.id, account.kind, f"{register.holding(account.id, LEDGER_ISIN):,}")
+        for account in register.accounts()
+        if account.kind != ISSUANCE
+    ]
+    table(f"Register holdings of {LEDGER_ISIN}", ("account", "kind", "units"), rows)
+    reconciliation = reconcile(read(endpoints["home"], remote_end))
+    for line in reconciliation.lines():
+        console.print(line)
+    supply = int(token_at(remote.token).totalSupply())
+    issued = register.issued(LEDGER_ISIN)
+    book_entry = issued - sum(register.on_chains(LEDGER_ISIN).values())
+    in_flight = sum(register.on_chains(LEDGER_ISIN).values()) - supply
+    console.print(
+        f"issued {issued:,} == book entry {book_entry:,} + on chain {supply:,} "
+        f"+ in flight {in_flight:,}"
+    )
+    if not reconciliation.ok or issued != book_entry + supply + in_flight or in_flight:
+        raise UserError("conservation", reconciliation.problem() or "the ledgers disagree")
+    statement = folder / "semt002-ALICE-001.xml"
+    statement.write_bytes(export_statement(register, "ALICE-001"))
+    done(f"ledgers reconciled; {statement.name} written to {folder} (schema-valid)")
+    register.close()
 
 
 def _day(timestamp: int) -> str:
