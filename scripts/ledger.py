@@ -110,7 +110,7 @@ def add_instrument_command(db_url: str, isin: str, issuance_account: str, decima
 @cli.command(name="issue")
 @db_option
 @click.option("--isin", required=True)
-@click.option("--account", required=True, help="The account credited.")
+@click.option("--securities-account", "account", required=True, help="The account credited.")
 @click.option("--quantity", type=int, required=True, help="Smallest units.")
 @click.option("--reference", required=True, help="The movement's reference (exactly once).")
 def issue_command(db_url: str, isin: str, account: str, quantity: int, reference: str) -> None:
@@ -257,7 +257,9 @@ def import_command(deployment_path: Path, file: Path, status_out: Path | None) -
 
 @cli.command(name="on-chain")
 @deployment_option
-@click.option("--account", required=True, help="The securities account debited.")
+@click.option(
+    "--securities-account", "account", required=True, help="The securities account debited."
+)
 @click.option("--wallet", required=True, help="The wallet credited on the chain.")
 @click.option("--quantity", type=int, required=True, help="Smallest units.")
 @click.option("--reference", required=True, help="The instruction's reference (exactly once).")
@@ -295,7 +297,7 @@ def off_chain_command(account: Any, deployment_path: Path, account_id: str, quan
 
 @cli.command(name="statement")
 @db_option
-@click.option("--account", required=True)
+@click.option("--securities-account", "account", required=True, help="The account stated.")
 @click.option("--date", "statement_date", help="ISO date (default: today, UTC).")
 @out_option
 def statement_command(

@@ -88,8 +88,8 @@ def world(tmp_path: Path, database: str) -> Iterator[dict[str, Any]]:
         for account, owner in (("ALICE-001", "Alice Example"), ("BOB-001", "Bob Example")):
             ok(cli("open-account", "--db", db, "--id", account, "--owner", owner))
         ok(cli("add-instrument", "--db", db, "--isin", ISIN, "--issuance-account", "ISSUER-EXAG"))
-        ok(cli("issue", "--db", db, "--isin", ISIN, "--account", "ALICE-001", "--quantity",
-               "1000", "--reference", "ISSUE-0001"))  # fmt: skip
+        ok(cli("issue", "--db", db, "--isin", ISIN, "--securities-account", "ALICE-001",
+               "--quantity", "1000", "--reference", "ISSUE-0001"))  # fmt: skip
         argv = ["deploy", "--db", db, "--isin", ISIN, "--register-id", "CSD-CLI"]
         argv += ["--register-chain-id", str(REGISTER_CHAIN), "--remote", node.url]
         for validator in VALIDATORS:
@@ -184,7 +184,7 @@ def test_an_instruction_goes_on_chain_and_back_with_confirmations_and_reconcilia
     assert text(root, "SctiesMvmntTp") == ["RECE"] and "BOB-001" in text(root, "Id")
     assert world["alice"].address in text(root, "Id")
 
-    statement = ok(cli("statement", "--db", world["db"], "--account", "BOB-001"))
+    statement = ok(cli("statement", "--db", world["db"], "--securities-account", "BOB-001"))
     root = validated(statement.encode(), "semt.002.001.12")
     assert ISIN in text(root, "ISIN")
 
@@ -239,13 +239,14 @@ def test_on_chain_and_off_chain_refusals_are_one_line_and_move_nothing(
     deployment = world["path"]
     alice = world["alice"].address
     base = ["on-chain", "--deployment", deployment, "--reference", "OPT-1"]
-    refused(cli(*base, "--account", "NOBODY", "--wallet", alice, "--quantity", "5"), "account")
-    refused(cli(*base, "--account", "ALICE-001", "--wallet", alice, "--quantity", "5000"),
+    account = "--securities-account"
+    refused(cli(*base, account, "NOBODY", "--wallet", alice, "--quantity", "5"), "account")
+    refused(cli(*base, account, "ALICE-001", "--wallet", alice, "--quantity", "5000"),
             "quantity")  # fmt: skip
     stranger = accounts.test_accounts[5].address
-    refused(cli(*base, "--account", "ALICE-001", "--wallet", stranger, "--quantity", "5"),
+    refused(cli(*base, account, "ALICE-001", "--wallet", stranger, "--quantity", "5"),
             "wallet")  # fmt: skip
-    refused(cli(*base, "--account", "ISSUER-EXAG", "--wallet", alice, "--quantity", "5"),
+    refused(cli(*base, account, "ISSUER-EXAG", "--wallet", alice, "--quantity", "5"),
             "account")  # fmt: skip
     assert world["register"].movement("OPT-1") is None
     # Off-chain: an unknown account, and more than the wallet holds.
@@ -265,7 +266,7 @@ def test_on_chain_and_off_chain_refusals_are_one_line_and_move_nothing(
 
 def test_reconcile_exits_1_naming_the_difference(world: dict[str, Any]) -> None:
     deployment = world["path"]
-    ok(cli("on-chain", "--deployment", deployment, "--account", "ALICE-001", "--wallet",
+    ok(cli("on-chain", "--deployment", deployment, "--securities-account", "ALICE-001", "--wallet",
            world["alice"].address, "--quantity", "50", "--reference", "OPT-2"))  # fmt: skip
     # In flight (not yet relayed): conservation still holds.
     assert "= +0 units" in ok(cli("reconcile", "--deployment", deployment))
@@ -291,7 +292,7 @@ def test_a_movement_the_chain_refuses_at_delivery_is_refunded_and_never_confirme
 ) -> None:
     deployment = world["path"]
     alice = world["alice"]
-    ok(cli("on-chain", "--deployment", deployment, "--account", "ALICE-001", "--wallet",
+    ok(cli("on-chain", "--deployment", deployment, "--securities-account", "ALICE-001", "--wallet",
            alice.address, "--quantity", "70", "--reference", "OPT-3"))  # fmt: skip
     assert world["register"].holding("ALICE-001", ISIN) == 930
     # The wallet is struck off the chain's registry before the relayer delivers.
