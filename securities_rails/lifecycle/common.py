@@ -101,6 +101,33 @@ def chunks(items: Sequence[str], size: int) -> list[list[str]]:
     return [list(items[i : i + size]) for i in range(0, len(items), size)]
 
 
+def send_batches(
+    method: Any,
+    action_id: int,
+    ordered: Sequence[str],
+    *,
+    signer: Any,
+    batch_size: int,
+    rows_of: Callable[[Any, list[str]], list[Any]],
+    progress: Progress,
+) -> tuple[list[Any], list[str]]:
+    """Send `method(action_id, batch)` for each batch of at most `batch_size` of `ordered`
+    holders, in order; return every holder's row (``rows_of(receipt, batch)``) and the
+    transaction hashes. `progress(done, total)` after each batch. The batch call of
+    distributions (``pay``), redemption (``redeemFor``) and splits (``applyTo``)."""
+    rows: list[Any] = []
+    transactions: list[str] = []
+    done = 0
+    for batch in chunks(ordered, batch_size):
+        receipt = send(method, action_id, batch, sender=signer, field="holders")
+        transactions.append(hex_hash(receipt.txn_hash))
+        rows.extend(rows_of(receipt, batch))
+        done += len(batch)
+        if progress is not None:
+            progress(done, len(ordered))
+    return rows, transactions
+
+
 # ---------------------------------------------------------------- tokens and roles
 
 

@@ -32,7 +32,6 @@ from securities_rails.lifecycle.common import (
     check_fits,
     check_recipient,
     checksum,
-    chunks,
     date,
     events_of,
     hex_hash,
@@ -47,6 +46,7 @@ from securities_rails.lifecycle.common import (
     require_registrar,
     same_address,
     security,
+    send_batches,
     sorted_unique,
     token_start_block,
     units_text,
@@ -528,18 +528,16 @@ def pay(
     wanted = holders_at_record_date(lifecycle, distribution_id) if holders is None else holders
     ordered = sorted_unique(wanted)
     check_pay(lifecycle, signer.address, distribution_id, ordered)
-    result = PayResult()
-    done = 0
-    for batch in chunks(ordered, batch_size):
-        receipt = send(
-            lifecycle.distributions.pay, distribution_id, batch, sender=signer, field="holders"
-        )
-        result.transactions.append(hex_hash(receipt.txn_hash))
-        result.rows.extend(_pay_rows(lifecycle, receipt, batch))
-        done += len(batch)
-        if progress is not None:
-            progress(done, len(ordered))
-    return result
+    rows, transactions = send_batches(
+        lifecycle.distributions.pay,
+        distribution_id,
+        ordered,
+        signer=signer,
+        batch_size=batch_size,
+        rows_of=lambda receipt, batch: _pay_rows(lifecycle, receipt, batch),
+        progress=progress,
+    )
+    return PayResult(rows, transactions)
 
 
 def _pay_rows(lifecycle: Lifecycle, receipt: Any, batch: list[str]) -> list[PayRow]:

@@ -31,7 +31,6 @@ from securities_rails.lifecycle.common import (
     check_fits,
     check_recipient,
     checksum,
-    chunks,
     date,
     events_of,
     hex_hash,
@@ -45,6 +44,7 @@ from securities_rails.lifecycle.common import (
     require_registrar,
     same_address,
     security,
+    send_batches,
     sorted_unique,
     token_start_block,
     units_text,
@@ -573,18 +573,16 @@ def redeem_for(
         raise UserError("batch_size", f"a batch redeems 1 to {MAX_BATCH} holders, not {batch_size}")
     ordered = sorted_unique(holders_of(lifecycle, redemption_id) if holders is None else holders)
     check_redeem_for(lifecycle, signer.address, redemption_id, ordered)
-    result = RedeemResult()
-    done = 0
-    for batch in chunks(ordered, batch_size):
-        receipt = send(
-            lifecycle.redemption.redeemFor, redemption_id, batch, sender=signer, field="holders"
-        )
-        result.transactions.append(hex_hash(receipt.txn_hash))
-        result.rows.extend(_rows(lifecycle, receipt, batch))
-        done += len(batch)
-        if progress is not None:
-            progress(done, len(ordered))
-    return result
+    rows, transactions = send_batches(
+        lifecycle.redemption.redeemFor,
+        redemption_id,
+        ordered,
+        signer=signer,
+        batch_size=batch_size,
+        rows_of=lambda receipt, batch: _rows(lifecycle, receipt, batch),
+        progress=progress,
+    )
+    return RedeemResult(rows, transactions)
 
 
 def _rows(lifecycle: Lifecycle, receipt: Any, holders: list[str]) -> list[RedeemRow]:

@@ -38,7 +38,6 @@ from securities_rails.lifecycle.common import (
     check_fits,
     check_recipient,
     checksum,
-    chunks,
     date,
     events_of,
     has_role,
@@ -52,6 +51,7 @@ from securities_rails.lifecycle.common import (
     require_registrar,
     same_address,
     security,
+    send_batches,
     sorted_unique,
     token_start_block,
     units_text,
@@ -525,16 +525,16 @@ def apply_to(
     wanted = holders_at_record_date(lifecycle, split_id) if holders is None else holders
     ordered = sorted_unique(wanted)
     check_apply(lifecycle, signer.address, split_id, ordered)
-    result = ApplyResult()
-    done = 0
-    for batch in chunks(ordered, batch_size):
-        receipt = send(lifecycle.splits.applyTo, split_id, batch, sender=signer, field="holders")
-        result.transactions.append(hex_hash(receipt.txn_hash))
-        result.rows.extend(_rows(lifecycle, receipt, batch))
-        done += len(batch)
-        if progress is not None:
-            progress(done, len(ordered))
-    return result
+    rows, transactions = send_batches(
+        lifecycle.splits.applyTo,
+        split_id,
+        ordered,
+        signer=signer,
+        batch_size=batch_size,
+        rows_of=lambda receipt, batch: _rows(lifecycle, receipt, batch),
+        progress=progress,
+    )
+    return ApplyResult(rows, transactions)
 
 
 def _rows(lifecycle: Lifecycle, receipt: Any, holders: list[str]) -> list[ApplyRow]:
