@@ -272,6 +272,21 @@ def postgres_url() -> Iterator[str]:
         shutil.rmtree(base, ignore_errors=True)
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: Any, tmp_path: Path) -> str:
+    """A fresh, empty database, once on each engine a register or bridge store runs on: a SQLite
+    file, then a new database on the session's PostgreSQL server (skipped, saying why, when
+    PostgreSQL is not installed; the SQLite run covers the same test)."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'database.sqlite3'}"
+    if not (PG_BIN / "pg_ctl").exists():
+        pytest.skip(
+            f"PostgreSQL is not installed: no pg_ctl in {PG_BIN} (install postgresql-15 or set "
+            "SECURITIES_RAILS_PG_BIN); the SQLite run covers the same test"
+        )
+    return str(request.getfixturevalue("postgres_database"))
+
+
 _databases = iter(range(1_000_000))
 
 

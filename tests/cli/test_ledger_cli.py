@@ -6,7 +6,6 @@ naming the field and moves nothing; every XML written validates against the ISO 
 from __future__ import annotations
 
 import importlib.util
-import os
 from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
@@ -31,7 +30,6 @@ from securities_rails.ledger.instructions import LedgerInstruction, build_instru
 from securities_rails.ledger.models import Holding
 from securities_rails.ledger.register import Register
 
-PG_BIN = Path(os.environ.get("SECURITIES_RAILS_PG_BIN", "/usr/lib/postgresql/15/bin"))
 CHAIN = 31_361
 REGISTER_CHAIN = 71_361
 CONFIRMATIONS = 2
@@ -67,21 +65,11 @@ def refused(result: Result, field: str) -> str:
     return lines[0]
 
 
-@pytest.fixture(params=["sqlite"])
-def database(request: Any, tmp_path: Path) -> str:
-    """The register's database: SQLite, or (when a test asks) a new PostgreSQL database."""
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'register.sqlite3'}"
-    if not (PG_BIN / "pg_ctl").exists():
-        pytest.skip(f"PostgreSQL is not installed: no pg_ctl in {PG_BIN}; SQLite runs the same")
-    return str(request.getfixturevalue("postgres_database"))
-
-
 @pytest.fixture
-def world(tmp_path: Path, database: str) -> Iterator[dict[str, Any]]:
+def world(tmp_path: Path, database_url: str) -> Iterator[dict[str, Any]]:
     admin, alice = accounts.test_accounts[0], accounts.test_accounts[3]
     node = AnvilNode(chain_id=CHAIN, port=free_port()).start()
-    db = database
+    db = database_url
     try:
         ok(cli("open-account", "--db", db, "--id", "ISSUER-EXAG", "--owner", "Example AG",
                "--kind", "issuance"))  # fmt: skip
@@ -157,7 +145,6 @@ def text(root: etree._Element, name: str) -> list[str]:
     return [e.text or "" for e in root.iter() if etree.QName(e).localname == name]
 
 
-@pytest.mark.parametrize("database", ["sqlite", "postgresql"], indirect=True)
 def test_an_instruction_goes_on_chain_and_back_with_confirmations_and_reconciliation(
     world: dict[str, Any],
 ) -> None:

@@ -4,18 +4,14 @@ installed), and ``books`` is a register with accounts and an issue in it."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 
 import pytest
 
 from securities_rails.ledger.models import DIGITAL_OMNIBUS, ISSUANCE, OMNIBUS, SEGREGATED
 from securities_rails.ledger.register import Register
 
-PG_BIN = Path(os.environ.get("SECURITIES_RAILS_PG_BIN", "/usr/lib/postgresql/15/bin"))
 ISIN = "DE000BAY0017"
 OTHER_ISIN = "US0378331005"
 CHAIN = 31337
@@ -23,17 +19,10 @@ ISSUER_LEI = "549300J4U55H3WP1XT59"
 ISSUED = 10_000
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def register_url(request: Any, tmp_path: Path) -> str:
-    """A fresh, empty database: a SQLite file, or a new database on the PostgreSQL server."""
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'ledger.sqlite3'}"
-    if not (PG_BIN / "pg_ctl").exists():
-        pytest.skip(
-            f"PostgreSQL is not installed: no pg_ctl in {PG_BIN} (install postgresql-15 or set "
-            "SECURITIES_RAILS_PG_BIN); the SQLite run covers the same tests"
-        )
-    return str(request.getfixturevalue("postgres_database"))
+@pytest.fixture
+def register_url(database_url: str) -> str:
+    """A fresh, empty database on SQLite, then on PostgreSQL (``database_url``)."""
+    return database_url
 
 
 @pytest.fixture
