@@ -122,9 +122,7 @@ from securities_rails.bridge.store import DONE, FAILED, MINED, REVERTED, SENT, S
 from securities_rails.bridge.validator import CRASH_POINTS as VALIDATOR_CRASH_POINTS
 from securities_rails.bridge.validator import Validator
 from securities_rails.chain.rpc import (
-    Chain,
     Contract,
-    Receipt,
     RevertError,
     load_abi,
     merge_abis,
@@ -182,15 +180,6 @@ def counted(function: Callable[..., None]) -> Callable[..., None]:
             function(self, *args, **kwargs)
 
     return rule_body
-
-
-def wait_receipt(chain: Chain, tx_hash: str) -> Receipt:
-    """The receipt, polled without the 0.2 s sleeps of ``Chain.wait`` (Anvil automines)."""
-    deadline = time.monotonic() + 30
-    while (receipt := chain.receipt(tx_hash)) is None:
-        assert time.monotonic() < deadline, f"{tx_hash} not mined"
-        time.sleep(0.002)
-    return receipt
 
 
 # ---------------------------------------------------------------------- raw JSON-RPC reads
@@ -419,7 +408,7 @@ class World:
             {"from": account.address, "chainId": chain.chain_id, "nonce": nonce, "gas": FORCED_GAS}
         )
         tx_hash = chain.web3.eth.send_raw_transaction(account.sign_transaction(txn).raw_transaction)
-        receipt = wait_receipt(chain, "0x" + bytes(tx_hash).hex())
+        receipt = chain.wait("0x" + bytes(tx_hash).hex(), timeout=30)
         if receipt.ok:
             return None
         error = contract.revert_of(receipt)
