@@ -33,7 +33,7 @@ from securities_rails.bridge.metrics import Metrics
 from securities_rails.bridge.process import CRASH_ENV
 from securities_rails.bridge.reconciler import Reconciler
 from securities_rails.bridge.relayer import Relayer
-from securities_rails.bridge.store import Store
+from securities_rails.bridge.store import SENT, Store
 from securities_rails.bridge.validator import Validator
 from securities_rails.chain.anvil import AnvilNode, free_port
 from securities_rails.chain.contracts import pending_timestamp, registry_at, token_at
@@ -238,6 +238,15 @@ class Harness:
             Metrics("relayer"),
             **options,
         )
+
+    def mined(self) -> None:
+        """Wait until every transaction the relayer broadcast and has not recorded yet (its
+        submissions still ``sent``) is mined. A pipelined step returns with its transactions in
+        flight and the next one records those mined by then: Anvil mines each a few milliseconds
+        after the broadcast, later on a loaded machine, so a test waits before that next step."""
+        by_chain = {endpoint.chain_id: endpoint for endpoint in self.endpoints.values()}
+        for submission in self.store.submissions(states=[SENT]):
+            by_chain[submission.chain_id].wait(submission.tx_hash, 30)
 
     def confirm(self) -> None:
         self.world.mine(self.world.home.url, CONFIRMATIONS)

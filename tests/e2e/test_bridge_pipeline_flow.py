@@ -3,7 +3,10 @@ messages in one batch, both directions, a refused transfer refunded, and the pro
 each crash point and restarted, delivering exactly once. Also: the endpoint's event decoder
 gives what web3's does.
 
-A pipelined ``step()`` returns with its transactions in flight; the next one records them.
+A pipelined ``step()`` returns with its transactions in flight; the next one records those
+mined by then, so a test waits for them (``Harness.mined``) before that next step: Anvil mines
+a few milliseconds after the broadcast, later on a loaded machine (the cause of this file's
+flaky failure before the wait).
 """
 
 from __future__ import annotations
@@ -42,6 +45,7 @@ def test_a_batch_of_transfers_both_ways_is_sent_then_recorded(harness: Harness):
         assert [s.state for s in harness.store.submissions(message.id_hex)] == [SENT]
     nonces = sorted(s.account_nonce for m in out for s in harness.store.submissions(m.id_hex))
     assert nonces == list(range(nonces[0], nonces[0] + 4))  # consecutive, one per message
+    harness.mined()
     relayer.step()  # the receipts
     for message in out:
         assert harness.store.message(message.id_hex).state == DONE
@@ -50,6 +54,7 @@ def test_a_batch_of_transfers_both_ways_is_sent_then_recorded(harness: Harness):
     back = [harness.send("remote", "bob", alice, amount) for amount in (5, 15)]
     harness.attest()
     relayer.step()
+    harness.mined()
     relayer.step()
     assert all(harness.store.message(m.id_hex).state == DONE for m in back)
     assert harness.balance("home", "alice") == bridge_world.MINTED - 100 + 20
@@ -62,11 +67,13 @@ def test_a_refused_transfer_is_refunded_in_pipelined_mode(harness: Harness):
     relayer = harness.relayer(pipeline=True)
     harness.attest()
     relayer.step()
+    harness.mined()
     relayer.step()
     assert harness.store.message(refused.id_hex).state == FAILED
     assert harness.store.message(delivered.id_hex).state == DONE
     harness.attest()  # the validators sign the refund
     relayer.step()
+    harness.mined()
     relayer.step()
     assert harness.store.message(refund_of(refused).id_hex).state == DONE
     assert harness.balance("home", "alice") == bridge_world.MINTED - 50
