@@ -18,6 +18,7 @@ from eth_utils import to_checksum_address
 
 from securities_rails.chain.contracts import at, block_height, has_code
 from securities_rails.chain.revert import explain_revert
+from securities_rails.chain.rpc_batch import view_batch
 from securities_rails.chain.transact import send
 from securities_rails.errors import UserError
 from securities_rails.identifiers import (
@@ -311,19 +312,17 @@ def holders_at(
 ) -> list[str]:
     """Every wallet with units of `token` at a passed record date, from the Transfer events up to
     the record date's last block, kept when the book says its balance then was not 0; ascending."""
-    wallets = recipients(token, start_block, block_at(record_date))
-    held = [
-        wallet
-        for wallet in wallets
-        if int(view(book.balanceAt, token.address, wallet, record_date_id)) > 0
-    ]
-    return sorted(held, key=address_order)
+    wallets = sorted(recipients(token, start_block, block_at(record_date)), key=address_order)
+    arguments = [(token.address, wallet, record_date_id) for wallet in wallets]
+    balances = view_batch(book, "IRecordDates", "balanceAt", arguments)
+    return [wallet for wallet, balance in zip(wallets, balances, strict=True) if int(balance) > 0]
 
 
 def holders_now(token: Any, start_block: int = 0) -> list[str]:
     """Every wallet holding units of `token` now, from the Transfer events; ascending."""
-    wallets = recipients(token, start_block, block_height())
-    return sorted((w for w in wallets if int(token.balanceOf(w)) > 0), key=address_order)
+    wallets = sorted(recipients(token, start_block, block_height()), key=address_order)
+    balances = view_batch(token, "ISecurityToken", "balanceOf", [(w,) for w in wallets])
+    return [wallet for wallet, balance in zip(wallets, balances, strict=True) if int(balance) > 0]
 
 
 def token_start_block(record: Any, token: Any) -> int:
