@@ -4,12 +4,13 @@ Run from anywhere with ``make bench`` (after the bridge benchmark) or ``python b
 with the virtualenv and Anvil on PATH. For each database (SQLite in a temporary directory, then
 PostgreSQL 15 on a throwaway server when its binaries are installed):
 
-1. starts an Anvil (automine) and deploys the remote side of a register bridge
-   (``deploy_mint_for_register``: the suite, the mirror token, a ``BridgeMint`` peered with the
-   register's pseudo chain id and bridge address, rate limits far above what the run sends);
-2. opens a register on that database: an issuance account, a client account holding every
-   unit the run moves, a return account; configures the register's endpoint (3-of-5
-   validators, 2 confirmations) and registers the wallet on the chain;
+1. opens a register on that database: an issuance account, a client account holding every
+   unit the run moves, a return account;
+2. starts an Anvil (automine) and bridges the ISIN as ``ape run ledger deploy`` does
+   (``ledger.operations.deploy``: the suite, the mirror token, a ``BridgeMint`` peered with the
+   register's pseudo chain id and bridge address, rate limits far above what the run sends; the
+   register's endpoint with 3-of-5 validators and 2 confirmations), and registers the wallet on
+   the chain;
 3. starts the validators (three keys: the threshold) and the relayer in this process
    (``InProcessBridge``, the bridge store on the same database);
 4. moves ``--movements`` units one at a time round trip, in batches of ``--batch``: each
@@ -66,24 +67,18 @@ from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 from sqlalchemy.engine.base import Connection  # noqa: E402
 
-from securities_rails.bridge.deploy import (  # noqa: E402
-    BridgeParams,
-    Limits,
-    Signers,
-    deploy_mint_for_register,
-)
-from securities_rails.bridge.deployment import BridgeDeployment, BridgeSide  # noqa: E402
+from securities_rails.bridge.deploy import BridgeParams, Limits, Signers  # noqa: E402
 from securities_rails.bridge.endpoint import Endpoint  # noqa: E402
 from securities_rails.bridge.metrics import Metrics  # noqa: E402
 from securities_rails.bridge.reconciler import Reconciler  # noqa: E402
-from securities_rails.bridge.register_book import bridge_address  # noqa: E402
-from securities_rails.bridge.register_endpoint import RegisterEndpoint, configure  # noqa: E402
+from securities_rails.bridge.register_endpoint import RegisterEndpoint  # noqa: E402
 from securities_rails.bridge.runner import InProcessBridge  # noqa: E402
 from securities_rails.chain.anvil import AnvilNode, free_port, mine  # noqa: E402
 from securities_rails.chain.contracts import pending_timestamp, registry_at, token_at  # noqa: E402
 from securities_rails.chain.networks import connected  # noqa: E402
 from securities_rails.chain.rpc import load_abi  # noqa: E402
 from securities_rails.identifiers import investor_id_hash  # noqa: E402
+from securities_rails.ledger import operations  # noqa: E402
 from securities_rails.ledger.models import ISSUANCE, SEGREGATED  # noqa: E402
 from securities_rails.ledger.register import Register  # noqa: E402
 
@@ -239,39 +234,25 @@ def run(database: str, url: str, movements: int, batch: int, workdir: Path) -> d
         register.open_account(RETURNS, "Bench returns", SEGREGATED)
         register.add_instrument(ISIN, "ISSUER-BENCH")
         register.issue(ISIN, CLIENT, movements, "ISSUE-BENCH")
-        remote = deploy_mint_for_register(
-            ISIN,
-            node.url,
-            REGISTER_CHAIN,
-            bridge_address(REGISTER_ID, ISIN),
-            params(admin.address),
-            Signers(deployer=admin, home_registrar=registrar, remote_registrar=registrar),
-            instrument_data(),
-            "Bench AG",
-            "BNCH",
+        deployment, _ = operations.deploy(  # what `ape run ledger deploy` does
+            register,
+            register_id=REGISTER_ID,
+            register_chain_id=REGISTER_CHAIN,
+            isin=ISIN,
+            remote=node.url,
+            params=params(admin.address),
+            signers=Signers(deployer=admin, home_registrar=registrar, remote_registrar=registrar),
+            instrument=instrument_data(),
+            name="Bench AG",
+            symbol="BNCH",
             directory=workdir,
         )
         with connected(node.url):
-            registry = registry_at(token_at(remote.token).registry())
+            registry = registry_at(token_at(deployment.remote.token).registry())
             expiry = pending_timestamp() + 5 * YEAR
             registry.registerInvestor(
                 wallet.address, investor_id_hash("BENCH"), GERMANY, 1, expiry, sender=registrar
             )
-        row = configure(
-            register,
-            register_id=REGISTER_ID,
-            chain_id=REGISTER_CHAIN,
-            isin=ISIN,
-            peer_chain_id=CHAIN,
-            peer_bridge=remote.endpoint,
-            validators=[Account.from_key(key).address for key in VALIDATOR_KEYS],
-            threshold=THRESHOLD,
-            confirmations=CONFIRMATIONS,
-        )
-        home = BridgeSide(
-            "home", REGISTER_CHAIN, url, row.address, row.address, None, 0, kind="register"
-        )
-        deployment = BridgeDeployment(ISIN, home, remote)
         bridge = InProcessBridge.start(
             deployment, url, VALIDATOR_KEYS[:THRESHOLD], admin.private_key
         )
