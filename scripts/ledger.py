@@ -3,10 +3,13 @@
     open-account    open a securities account (segregated, omnibus or issuance)
     add-instrument  keep an ISIN in the register, issued from an issuance account
     issue           issue units of an ISIN to an account
+    transfer        move units between two client accounts
+    beneficial-owners  show, or record, the breakdown of an omnibus account by beneficial owner
     deploy          bridge an ISIN between the register and a chain (BridgeMint and mirror token)
     import          a sese.023 instruction: book entry -> wallet, or a sese.024 refusal
     on-chain        book entry -> wallet, from options
     off-chain       wallet -> book entry: the holder sends to the account's deposit address
+    deposit-address the address a holder sends to, to credit an account (or an owner in it)
     statement       the semt.002 statement of holdings of an account
     confirm         the sese.025 confirmation of a completed movement (either way)
     reconcile       issued == supply + book entry + in flight (exit 1 naming the difference)
@@ -16,6 +19,10 @@ The register is a database (`--db`, SQLite by default, PostgreSQL by URL). Once 
 bridge's deployment file (`--deployment`, written by `deploy`) names the register's database and
 the chain's RPC URL; the bridge's validators and relayer (`python -m securities_rails.bridge`)
 carry the movements, as between two chains.
+
+An omnibus account's holding broken down by beneficial owner: every command that books a
+movement on it names the owner (`--beneficial-owner`, or `--debit-owner` / `--credit-owner` on a
+transfer); a refusal names the field and moves nothing.
 """
 
 from __future__ import annotations
@@ -34,7 +41,7 @@ from securities_rails.errors import UserError
 from securities_rails.identifiers import parse_address, parse_isin
 from securities_rails.ledger import operations
 from securities_rails.ledger.models import CLIENT_KINDS, ISSUANCE
-from securities_rails.ledger.register import DEFAULT_URL, RefusedError, Register
+from securities_rails.ledger.register import DEFAULT_URL, RefusedError, Register, check_quantity
 from securities_rails.token import instruments
 
 db_option = click.option(
@@ -52,6 +59,10 @@ out_option = click.option(
 )
 
 
+def owner_option(help_text: str) -> Any:
+    return click.option("--beneficial-owner", "owner", help=help_text)
+
+
 def _write(xml: bytes, out: Path | None) -> None:
     if out is None:
         click.echo(xml.decode())
@@ -66,7 +77,13 @@ def _refused(error: RefusedError) -> UserError:
 
 @click.group(cls=UserErrorGroup)
 def cli() -> None:
-    """Move securities between a book-entry register and a chain, both ways, with ISO 20022."""
+    """Move securities between a book-entry register and a chain, both ways, with ISO 20022.
+
+    An omnibus account's holding broken down by beneficial owner: every command that books a
+    movement on it names the owner (`--beneficial-owner`, or `--debit-owner` / `--credit-owner`
+    on `transfer`); `beneficial-owners` shows or records the breakdown. A database whose register
+    tables are of another schema version is refused (`Error: db: ...`): export the holdings with
+    `statement` using the release that made it, then open a new database."""
 
 
 @cli.command(name="open-account")
@@ -110,17 +127,118 @@ def add_instrument_command(db_url: str, isin: str, issuance_account: str, decima
 @cli.command(name="issue")
 @db_option
 @click.option("--isin", required=True)
-@click.option("--securities-account", "account", required=True, help="The account credited.")
+@click.option("--securities-account", "account_id", required=True, help="The account credited.")
 @click.option("--quantity", type=int, required=True, help="Smallest units.")
 @click.option("--reference", required=True, help="The movement's reference (exactly once).")
-def issue_command(db_url: str, isin: str, account: str, quantity: int, reference: str) -> None:
+@owner_option("The beneficial owner credited (an omnibus account).")
+def issue_command(
+    db_url: str, isin: str, account_id: str, quantity: int, reference: str, owner: str | None
+) -> None:
     """Issue units of ISIN to an account (debiting its issuance account)."""
     register = Register(db_url)
     try:
-        row = operations.issue(register, isin, account, quantity, reference)
+        row = operations.issue(register, isin, account_id, quantity, reference, owner)
+    except RefusedError as error:
+        raise _refused(error) from None
     finally:
         register.close()
-    done(f"issued {row.quantity} {row.isin} to {row.credit} ({row.reference})")
+    credited = _side(row.credit, row.credit_owner)
+    done(f"issued {row.quantity} {row.isin} to {credited} ({row.reference})")
+
+
+@cli.command(name="transfer")
+@db_option
+@click.option("--isin", required=True)
+@click.option("--from-account", "debit", required=True, help="The client account debited.")
+@click.option("--to-account", "credit", required=True, help="The client account credited.")
+@click.option("--quantity", type=int, required=True, help="Smallest units.")
+@click.option("--reference", required=True, help="The movement's reference (exactly once).")
+@click.option("--debit-owner", help="The beneficial owner debited (an omnibus account).")
+@click.option("--credit-owner", help="The beneficial owner credited (an omnibus account).")
+def transfer_command(
+    db_url: str,
+    isin: str,
+    debit: str,
+    credit: str,
+    quantity: int,
+    reference: str,
+    debit_owner: str | None,
+    credit_owner: str | None,
+) -> None:
+    """Move units of ISIN between two client accounts, exactly once on the reference."""
+    register = Register(db_url)
+    try:
+        row = operations.transfer(
+            register,
+            isin,
+            debit,
+            credit,
+            quantity,
+            reference,
+            debit_owner=debit_owner,
+            credit_owner=credit_owner,
+        )
+    except RefusedError as error:
+        raise _refused(error) from None
+    finally:
+        register.close()
+    done(
+        f"{row.quantity} {row.isin} from {_side(row.debit, row.debit_owner)} to "
+        f"{_side(row.credit, row.credit_owner)} ({row.reference})"
+    )
+
+
+@cli.command(name="beneficial-owners")
+@db_option
+@click.option("--securities-account", "account_id", required=True, help="An omnibus account.")
+@click.option("--isin", required=True)
+@click.option(
+    "--owner",
+    "owners",
+    multiple=True,
+    help="OWNER=UNITS, repeated: record this breakdown (it must add up to the holding); "
+    "without it, show the breakdown.",
+)
+def beneficial_owners_command(
+    db_url: str, account_id: str, isin: str, owners: tuple[str, ...]
+) -> None:
+    """Show an omnibus account's holding of ISIN by beneficial owner, or record it (replacing
+    the breakdown; from then on every movement on that holding names its owner)."""
+    wanted = _owner_quantities(owners)
+    register = Register(db_url)
+    try:
+        if wanted:
+            found = operations.set_beneficial_owners(register, account_id, isin, wanted)
+        else:
+            found = operations.beneficial_owners(register, account_id, isin)
+        held = register.holding(account_id, isin)
+    except RefusedError as error:
+        raise _refused(error) from None
+    finally:
+        register.close()
+    rows = [(owner, quantity) for owner, quantity in found.items()]
+    table(f"{account_id}: {held} units of {isin}", ("owner", "units"), rows)
+    if wanted:
+        done(f"breakdown of {account_id}'s {isin} recorded: {len(found)} beneficial owners")
+    elif not found:
+        console.print("no breakdown by beneficial owner")
+
+
+def _owner_quantities(owners: tuple[str, ...]) -> dict[str, int]:
+    """``OWNER=UNITS`` options -> owner id -> units (UserError on ``owner`` when malformed)."""
+    wanted: dict[str, int] = {}
+    for entry in owners:
+        owner, sep, units = entry.rpartition("=")
+        if not sep or not owner or not units.strip().isdigit():
+            raise UserError("owner", f"{entry!r}: give OWNER=UNITS (units: a whole number)")
+        if owner in wanted:
+            raise UserError("owner", f"{owner} is given twice")
+        wanted[owner] = check_quantity(int(units), f"owner[{owner}]")
+    return wanted
+
+
+def _side(account: str, owner: str | None) -> str:
+    return account if owner is None else f"{account} (beneficial owner {owner})"
 
 
 @cli.command(name="deploy")
@@ -258,18 +376,24 @@ def import_command(deployment_path: Path, file: Path, status_out: Path | None) -
 @cli.command(name="on-chain")
 @deployment_option
 @click.option(
-    "--securities-account", "account", required=True, help="The securities account debited."
+    "--securities-account", "account_id", required=True, help="The securities account debited."
 )
 @click.option("--wallet", required=True, help="The wallet credited on the chain.")
 @click.option("--quantity", type=int, required=True, help="Smallest units.")
 @click.option("--reference", required=True, help="The instruction's reference (exactly once).")
+@owner_option("The beneficial owner debited (an omnibus account).")
 def on_chain_command(
-    deployment_path: Path, account: str, wallet: str, quantity: int, reference: str
+    deployment_path: Path,
+    account_id: str,
+    wallet: str,
+    quantity: int,
+    reference: str,
+    owner: str | None,
 ) -> None:
     """Book entry -> wallet: debit the account into the digital omnibus, send to the wallet."""
     ledger = operations.Ledger.load(deployment_path)
     try:
-        message = operations.to_chain(ledger, account, wallet, quantity, reference)
+        message = operations.to_chain(ledger, account_id, wallet, quantity, reference, owner=owner)
     except RefusedError as error:
         raise _refused(error) from None
     finally:
@@ -282,26 +406,52 @@ def on_chain_command(
 @deployment_option
 @click.option("--to-account", "account_id", required=True, help="The securities account credited.")
 @click.option("--quantity", type=int, required=True, help="Smallest units.")
-def off_chain_command(account: Any, deployment_path: Path, account_id: str, quantity: int) -> None:
-    """Wallet -> book entry: the signer sends to the account's deposit address."""
+@owner_option("The beneficial owner credited (an omnibus account): sent to its deposit address.")
+def off_chain_command(
+    account: Any, deployment_path: Path, account_id: str, quantity: int, owner: str | None
+) -> None:
+    """Wallet -> book entry: the signer sends to the account's (or the beneficial owner's)
+    deposit address."""
     ledger = operations.Ledger.load(deployment_path)
     try:
         with connected(ledger.deployment.remote.rpc):
-            sent = operations.to_book(ledger, account, account_id, quantity)
+            sent = operations.to_book(ledger, account, account_id, quantity, owner)
     except RefusedError as error:
         raise _refused(error) from None
     finally:
         ledger.close()
-    done(f"{quantity} units to {sent.account} ({sent.deposit_address}): message {sent.message_id}")
+    done(
+        f"{quantity} units to {_side(sent.account, sent.owner)} ({sent.deposit_address}): "
+        f"message {sent.message_id}"
+    )
+
+
+@cli.command(name="deposit-address")
+@deployment_option
+@click.option(
+    "--securities-account", "account_id", required=True, help="The client account credited."
+)
+@owner_option("The beneficial owner credited (an omnibus account).")
+def deposit_address_command(deployment_path: Path, account_id: str, owner: str | None) -> None:
+    """The address a holder sends units to on the chain (`BridgeMint.send`) to credit an
+    account, or one beneficial owner in an omnibus account."""
+    ledger = operations.Ledger.load(deployment_path)
+    try:
+        address = operations.deposit_address(ledger, account_id, owner)
+    except RefusedError as error:
+        raise _refused(error) from None
+    finally:
+        ledger.close()
+    click.echo(address)
 
 
 @cli.command(name="statement")
 @db_option
-@click.option("--securities-account", "account", required=True, help="The account stated.")
+@click.option("--securities-account", "account_id", required=True, help="The account stated.")
 @click.option("--date", "statement_date", help="ISO date (default: today, UTC).")
 @out_option
 def statement_command(
-    db_url: str, account: str, statement_date: str | None, out: Path | None
+    db_url: str, account_id: str, statement_date: str | None, out: Path | None
 ) -> None:
     """The semt.002 statement of holdings of an account."""
     day = None
@@ -312,7 +462,7 @@ def statement_command(
             raise UserError("date", f"{statement_date!r} is not an ISO date") from None
     register = Register(db_url)
     try:
-        xml = operations.statement(register, account, day)
+        xml = operations.statement(register, account_id, day)
     finally:
         register.close()
     _write(xml, out)

@@ -16,6 +16,12 @@ Movements booked for the bridge:
   ``message_id`` the full id. Inbound ids are unique (``ledger_bridge_inbound``), movements
   unique on their reference: each is booked once.
 
+Beneficial owners of an omnibus account: each owner has a deposit address of its own
+(``deposit_address(register id, account id, owner id)``, ``ledger_owner_deposits``); units sent to
+it credit that owner. Units sent to the account's own deposit address while its holding is broken
+down by owner are refused like any other refused credit (Failed with the reason code, refunded on
+the chain). A book entry -> chain send that debited an owner is refunded to that owner.
+
 Reverts use the contract's error names (``WrongChain``, ``AlreadyProcessed``, ``BelowThreshold``
 ...), so the relayer reads them as it reads the chain's.
 """
@@ -48,6 +54,8 @@ from securities_rails.ledger.models import (
     BridgeInbound,
     BridgeOutbound,
     BridgeTotals,
+    Movement,
+    OwnerDeposit,
     SecuritiesAccount,
 )
 from securities_rails.ledger.register import (
@@ -77,9 +85,44 @@ def bridge_address(register_id: str, isin: str) -> str:
     return pseudo_address(register_id, "bridge", isin)
 
 
-def deposit_address(register_id: str, account_id: str) -> str:
-    """The address a holder sends units to on a chain to credit ``account_id``."""
-    return pseudo_address(register_id, "deposit", account_id)
+def deposit_address(register_id: str, account_id: str, owner: str | None = None) -> str:
+    """The address a holder sends units to on a chain to credit ``account_id``, or, naming
+    ``owner``, that beneficial owner in the omnibus account ``account_id`` (the two ids are
+    encoded as a JSON pair, so no two (account, owner) pairs share an address)."""
+    if owner is None:
+        return pseudo_address(register_id, "deposit", account_id)
+    return pseudo_address(register_id, "owner-deposit", json.dumps([account_id, owner]))
+
+
+def recipient_of(
+    session: Session, address: str, register_id: str
+) -> tuple[SecuritiesAccount | None, str | None]:
+    """The account (and beneficial owner, when it is an owner's address) a deposit address
+    credits; (None, None) when no account has it. A client account's address is derived from
+    its id, so it is valid before anyone asked for it: ``configure`` stores the address of every
+    account open then, and an account opened later without one is found here (and its address
+    stored) by deriving the addresses of the client accounts that have none yet."""
+    account = session.scalar(
+        select(SecuritiesAccount).where(SecuritiesAccount.deposit_address == address)
+    )
+    if account is not None:
+        return account, None
+    found = session.get(OwnerDeposit, address)
+    if found is not None:
+        return session.get(SecuritiesAccount, found.account), found.owner
+    for unassigned in accounts_without_deposit(session):
+        if deposit_address(register_id, unassigned.id) == address:
+            unassigned.deposit_address = address
+            return unassigned, None
+    return None, None
+
+
+def accounts_without_deposit(session: Session) -> list[SecuritiesAccount]:
+    """The client accounts whose deposit address is not stored yet."""
+    query = select(SecuritiesAccount).where(
+        SecuritiesAccount.kind.in_(CLIENT_KINDS), SecuritiesAccount.deposit_address.is_(None)
+    )
+    return list(session.scalars(query.order_by(SecuritiesAccount.id)))
 
 
 def reference_of(message_id: str) -> str:
@@ -304,14 +347,13 @@ def execute(
     message: Message,
     signatures: list[str],
 ) -> None:
-    """A transfer from the chain: credit the account whose deposit address is the recipient
-    (Executed), or mark it Failed with the register's reason code (the chain refunds it)."""
+    """A transfer from the chain: credit the account (and beneficial owner) whose deposit
+    address is the recipient (Executed), or mark it Failed with the register's reason code (the
+    chain refunds it)."""
     check_route(endpoint, message, TRANSFER)
     _not_processed(session, message)
     check_signatures(endpoint, message, signatures)
-    account = session.scalar(
-        select(SecuritiesAccount).where(SecuritiesAccount.deposit_address == message.recipient)
-    )
+    account, owner = recipient_of(session, message.recipient, endpoint.register_id)
     failure: RefusedError | None = None
     if account is None:
         failure = RefusedError(
@@ -333,6 +375,7 @@ def execute(
                         message.amount,
                         OFF_CHAIN,
                         message.id_hex,
+                        credit_owner=owner,
                     ),
                 )
         except RefusedError as error:
@@ -380,7 +423,8 @@ def reclaim(
     message: Message,
     signatures: list[str],
 ) -> None:
-    """A refund of a transfer the chain refused: credit the account it was sent from."""
+    """A refund of a transfer the chain refused: credit the account (and the beneficial owner)
+    it was sent from."""
     check_route(endpoint, message, REFUND)
     _not_processed(session, message)
     check_signatures(endpoint, message, signatures)
@@ -400,6 +444,7 @@ def reclaim(
     ):
         raise revert("UnknownOutbound", f"nonce {message.nonce}", nonce=message.nonce)
     omnibus = omnibus_of(session, endpoint)
+    sent = session.scalar(select(Movement).where(Movement.reference == outbound.instruction))
     try:
         with session.begin_nested():
             book(
@@ -412,6 +457,7 @@ def reclaim(
                     message.amount,
                     OFF_CHAIN,
                     message.id_hex,
+                    credit_owner=None if sent is None else sent.debit_owner,
                 ),
             )
     except RefusedError as error:

@@ -22,6 +22,10 @@ Book entry -> chain is :meth:`RegisterEndpoint.send_from_account` (one transacti
 ``on-chain`` movement, the outbound message, its ``MessageSent``); chain -> book entry is a
 holder's ``BridgeMint.send(register chain id, deposit address, amount)``, attested and relayed
 to :func:`bridge_book.execute`. There are no rate limits nor queues on the register side.
+
+An omnibus account broken down by beneficial owner: ``deposit_address(account, owner)`` is the
+address that credits that owner, and ``send_from_account(..., owner=...)`` debits that owner
+(the message's sender is then the owner's deposit address).
 """
 
 from __future__ import annotations
@@ -58,6 +62,7 @@ from securities_rails.errors import UserError
 from securities_rails.identifiers import parse_address
 from securities_rails.ledger.models import (
     DIGITAL_OMNIBUS,
+    OMNIBUS,
     ON_CHAIN,
     BridgeBlock,
     BridgeEndpointRow,
@@ -65,6 +70,8 @@ from securities_rails.ledger.models import (
     BridgeInbound,
     BridgeOutbound,
     BridgeTotals,
+    Movement,
+    OwnerDeposit,
     SecuritiesAccount,
 )
 from securities_rails.ledger.register import (
@@ -147,12 +154,14 @@ def configure(
                     raise UserError(
                         "endpoint", f"{wanted.address} is configured already with other settings"
                     )
+                _store_deposits(session, found.register_id)
                 return found
             session.add(wanted)
             session.flush()
             if head_of(session, chain_id) < 0:
                 block = bridge_book.new_block(session, chain_id, "0x" + "00" * 32)
                 bridge_book.record_totals(session, wanted, block)
+            _store_deposits(session, register_id)
             return wanted
 
     result: BridgeEndpointRow = register.retry(write)
@@ -193,10 +202,13 @@ class RegisterEndpoint(RegisterTransactions):
 
     # --------------------------------------------------------------- accounts
 
-    def deposit_address(self, account_id: str) -> str:
+    def deposit_address(self, account_id: str, owner: str | None = None) -> str:
         """The deposit address of a client account (derived from the register id and the
-        account id, stored on the account the first time it is asked for)."""
+        account id, stored on the account the first time it is asked for), or of one beneficial
+        owner in an omnibus account (derived from the register id, the account id and the owner
+        id, stored in ``ledger_owner_deposits``): units sent to it credit that owner."""
         row = self.config()
+        named = None if owner is None else check_text(owner, "owner", reason=INVALID_ACCOUNT)
 
         def write() -> str:
             with self.register.transaction() as session:
@@ -205,7 +217,9 @@ class RegisterEndpoint(RegisterTransactions):
                     raise RefusedError(
                         "account", f"unknown account {account_id!r}", INVALID_ACCOUNT
                     )
-                return _assign_deposit(account, row.register_id)
+                if named is None:
+                    return _assign_deposit(account, row.register_id)
+                return _assign_owner_deposit(session, account, named, row.register_id)
 
         result: str = self.register.retry(write)
         return result
@@ -213,16 +227,27 @@ class RegisterEndpoint(RegisterTransactions):
     # --------------------------------------------------------------- book entry -> chain
 
     def send_from_account(
-        self, account_id: str, recipient_wallet: str, isin: str, quantity: int, reference: str
+        self,
+        account_id: str,
+        recipient_wallet: str,
+        isin: str,
+        quantity: int,
+        reference: str,
+        *,
+        owner: str | None = None,
     ) -> Message:
         """Debit ``account_id`` into the digital omnibus and send ``quantity`` to
         ``recipient_wallet`` on the peer chain, in ONE transaction (movement, outbound message,
         ``MessageSent``). Exactly once on ``reference``: the same instruction again returns
-        the same message; another instruction under it is refused (REFE). Refusals
-        (RefusedError with a sese.024 reason) write nothing."""
+        the same message; another instruction under it is refused (REFE). ``owner``: the
+        beneficial owner debited in an omnibus account (required once its holding is broken
+        down by owner; a refund credits the same owner). Refusals (RefusedError with a sese.024
+        reason) write nothing."""
         reference = check_text(reference, "reference", reason=INVALID_REFERENCE)
         code = check_isin(isin)
         amount = check_quantity(quantity)
+        if owner is not None:
+            check_text(owner, "debit_owner", reason=INVALID_ACCOUNT)
         try:
             wallet = parse_address(recipient_wallet, "recipient")
         except UserError as error:
@@ -230,11 +255,17 @@ class RegisterEndpoint(RegisterTransactions):
         if int(wallet, 16) == 0:
             raise RefusedError("recipient", "the zero address holds nothing", INVALID_ACCOUNT)
         return self.register.retry(  # type: ignore[no-any-return]
-            lambda: self._send(account_id, wallet, code, amount, reference)
+            lambda: self._send(account_id, wallet, code, amount, reference, owner)
         )
 
     def _send(
-        self, account_id: str, wallet: str, isin: str, amount: int, reference: str
+        self,
+        account_id: str,
+        wallet: str,
+        isin: str,
+        amount: int,
+        reference: str,
+        owner: str | None,
     ) -> Message:
         with self.register.transaction() as session:
             endpoint = bridge_book.lock_endpoint(session, self.address)
@@ -247,12 +278,14 @@ class RegisterEndpoint(RegisterTransactions):
             )
             if repeat is not None:
                 message = bridge_book.message_from_json(json.loads(repeat.message))
-                if (repeat.address, repeat.account, message.recipient, message.amount) != (
-                    endpoint.address,
-                    account_id,
-                    wallet,
-                    amount,
-                ):
+                sent = session.scalar(select(Movement).where(Movement.reference == reference))
+                if (
+                    repeat.address,
+                    repeat.account,
+                    message.recipient,
+                    message.amount,
+                    None if sent is None else sent.debit_owner,
+                ) != (endpoint.address, account_id, wallet, amount, owner):
                     raise RefusedError(
                         "reference",
                         f"{reference} is already the instruction of message {repeat.message_id}",
@@ -271,7 +304,7 @@ class RegisterEndpoint(RegisterTransactions):
                 endpoint.peer_bridge,
                 nonce,
                 isin_bytes(isin),
-                _assign_deposit(account, endpoint.register_id),
+                _sender(account, owner, endpoint.register_id),
                 wallet,
                 amount,
             )
@@ -279,9 +312,20 @@ class RegisterEndpoint(RegisterTransactions):
             book(
                 session,
                 movement_of(
-                    reference, isin, account.id, omnibus.id, amount, ON_CHAIN, message.id_hex
+                    reference,
+                    isin,
+                    account.id,
+                    omnibus.id,
+                    amount,
+                    ON_CHAIN,
+                    message.id_hex,
+                    debit_owner=owner,
                 ),
             )
+            if owner is None:
+                _assign_deposit(account, endpoint.register_id)
+            else:
+                _assign_owner_deposit(session, account, owner, endpoint.register_id)
             tx_hash = "0x" + keccak(text=f"register send {endpoint.address} {nonce}").hex()
             block = bridge_book.new_block(session, endpoint.chain_id, tx_hash)
             session.add(
@@ -446,8 +490,42 @@ class RegisterEndpoint(RegisterTransactions):
         return message.message_id()
 
 
+def _store_deposits(session: Session, register_id: str) -> None:
+    """Store the deposit address of every client account that has none: units sent to it are
+    credited whether or not anyone asked for it first (``register_book.recipient_of``)."""
+    for account in bridge_book.accounts_without_deposit(session):
+        _assign_deposit(account, register_id)
+
+
 def _assign_deposit(account: SecuritiesAccount, register_id: str) -> str:
     """The account's deposit address, stored on it when it has none yet."""
     if account.deposit_address is None:
         account.deposit_address = deposit_address(register_id, account.id)
     return account.deposit_address
+
+
+def _sender(account: SecuritiesAccount, owner: str | None, register_id: str) -> str:
+    """The sender of a message from ``account`` (and ``owner``): its deposit address, derived
+    (the caller stores it once the movement is booked)."""
+    if owner is None and account.deposit_address is not None:
+        return account.deposit_address
+    return deposit_address(register_id, account.id, owner)
+
+
+def _assign_owner_deposit(
+    session: Session, account: SecuritiesAccount, owner: str, register_id: str
+) -> str:
+    """The deposit address of ``owner`` in the omnibus ``account``, stored when new; refused
+    (SAFE) for an account that is not an omnibus account."""
+    if account.kind != OMNIBUS:
+        raise RefusedError(
+            "owner",
+            f"{account.id} is a {account.kind} account: only an omnibus account's beneficial "
+            f"owners have deposit addresses (not {owner})",
+            INVALID_ACCOUNT,
+        )
+    address = deposit_address(register_id, account.id, owner)
+    if session.get(OwnerDeposit, address) is None:
+        session.add(OwnerDeposit(address=address, account=account.id, owner=owner))
+        session.flush()
+    return address

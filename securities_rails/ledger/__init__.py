@@ -1,7 +1,7 @@
 """The book-entry register of a CSD or custodian, the traditional ledger the bridge connects to.
 
 - ``models``: the SQLAlchemy tables (instruments, accounts, holdings, movements, beneficial
-  owners); quantities are integers in each ISIN's smallest units;
+  owners, the schema version); quantities are integers in each ISIN's smallest units;
 - ``register``: :class:`Register`, double-entry movements exactly once on their reference,
   every refusal a :class:`RefusedError` with an ISO 20022 reason code, nothing written;
 - ``statement``: the semt.002 statement of holdings of an account;

@@ -11,9 +11,18 @@ payment only). Paths below ``Document/SctiesSttlmTxInstr``:
 ``TradDtls/SttlmDt/Dt/Dt``                      intended settlement date
 ``FinInstrmId/ISIN``                            the instrument
 ``QtyAndAcctDtls/SttlmQty/Qty/Unit``            quantity in units (decimals of the ISIN)
+``QtyAndAcctDtls/AcctOwnr/Id/PrtryId/Id``       the beneficial owner debited in an omnibus
+                                                account, when ``PrtryId/Issr`` is the account
+                                                id (the owner ids are the omnibus account's
+                                                namespace, as on a semt.002's sub-accounts)
 ``QtyAndAcctDtls/SfkpgAcct/Id``                 the securities account debited
 ``RcvgSttlmPties/Pty1/BlckChainAdrOrWllt/Id``   the wallet the units go to
 ==============================================  ============================================
+
+Any other ``AcctOwnr`` (a BIC, a proprietary id issued by someone else: the account's own owner)
+names no beneficial owner and is not read. The sese.024 of a refused instruction and the sese.025
+of a completed movement carry the beneficial owner at the same place (``TxDtls/AcctOwnr``,
+``QtyAndAcctDtls/AcctOwnr``).
 
 The sese.024 of a refused instruction is ``PrcgSts/Rjctd`` with the register's reason code
 (``ledger.register.REASONS``; a code sese.024 has no rejection code for goes as OTHR with the
@@ -51,6 +60,7 @@ SETTLEMENT_DATE_PATH = f"{INSTRUCTION}/TradDtls/SttlmDt/Dt/Dt"
 ISIN_PATH = f"{INSTRUCTION}/FinInstrmId/ISIN"
 QUANTITY_PATH = f"{INSTRUCTION}/QtyAndAcctDtls/SttlmQty/Qty/Unit"
 ACCOUNT_PATH = f"{INSTRUCTION}/QtyAndAcctDtls/SfkpgAcct/Id"
+OWNER_PATH = f"{INSTRUCTION}/QtyAndAcctDtls/AcctOwnr/Id/PrtryId"
 WALLET_PATH = f"{INSTRUCTION}/RcvgSttlmPties/Pty1/BlckChainAdrOrWllt/Id"
 
 Direction = Literal["on-chain", "off-chain"]
@@ -66,6 +76,7 @@ class LedgerInstruction:
     account: str
     wallet: str
     settlement_date: date
+    owner: str | None = None  # the beneficial owner debited (an omnibus account)
 
     def units(self, decimals: int) -> int:
         """The quantity in smallest units; refused when it has more decimals than the ISIN."""
@@ -114,7 +125,16 @@ def parse_instruction(xml: bytes) -> LedgerInstruction:
         account=account,
         wallet=parse_address(wallet, field(WALLET_PATH)),
         settlement_date=settlement_date,
+        owner=_beneficial_owner(root, account),
     )
+
+
+def _beneficial_owner(root: etree._Element, account: str) -> str | None:
+    """The owner id at ``AcctOwnr/Id/PrtryId`` when its issuer is the account (else None)."""
+    issuer = read.text(root, f"{OWNER_PATH}/Issr")
+    if issuer != account:
+        return None
+    return read.required_text(root, f"{OWNER_PATH}/Id", "the beneficial owner's id")
 
 
 def build_instruction(instruction: LedgerInstruction) -> bytes:
@@ -132,6 +152,7 @@ def build_instruction(instruction: LedgerInstruction) -> bytes:
         instruction.quantity, SESE023, QUANTITY_TYPE, field(QUANTITY_PATH)
     )
     build.add(accounts, "SttlmQty/Qty/Unit", quantity)
+    _owner(accounts, instruction.owner, instruction.account)
     build.add(accounts, "SfkpgAcct/Id", instruction.account)
     build.add(body, "SttlmParams/SctiesTxTp/Cd", TRANSACTION_TYPE)
     _party(build.add(body, "RcvgSttlmPties"), instruction.wallet, None)
@@ -150,6 +171,7 @@ class Refusal:
     reason: str  # the register's ISO 20022 reason code
     narrative: str
     settlement_date: date
+    owner: str | None = None  # the beneficial owner the instruction named
 
 
 def build_refusal(refusal: Refusal) -> bytes:
@@ -167,6 +189,7 @@ def build_refusal(refusal: Refusal) -> bytes:
         rejected, "AddtlRsnInf", build.clip(narrative, schema.max_length(SESE024, "Max210Text"))
     )
     details = build.add(advice, "TxDtls")
+    _owner(details, refusal.owner, _max35(refusal.account))
     build.add(details, "SfkpgAcct/Id", _max35(refusal.account))
     build.add(details, "FinInstrmId/ISIN", refusal.isin)
     where = "Document/SctiesSttlmTxStsAdvc/TxDtls/SttlmQty/Qty/Unit"
@@ -198,6 +221,7 @@ class Completed:
     message_id: str
     chain_id: int
     bridge: str
+    owner: str | None = None  # the beneficial owner debited or credited (an omnibus account)
 
     def details(self) -> str:
         return f"bridge=eip155:{self.chain_id}:{self.bridge}; message={self.message_id}"
@@ -221,6 +245,7 @@ def build_confirmation(done: Completed) -> bytes:
     build.add(
         accounts, "SttldQty/Qty/Unit", build.decimal_text(value, SESE025, QUANTITY_TYPE, where)
     )
+    _owner(accounts, done.owner, done.account)
     build.add(accounts, "SfkpgAcct/Id", done.account)
     build.add(confirmation, "SttlmParams/SctiesTxTp/Cd", TRANSACTION_TYPE)
     side = "RcvgSttlmPties" if done.direction == "on-chain" else "DlvrgSttlmPties"
@@ -235,6 +260,14 @@ def _party(side: etree._Element, wallet: str, depository: str | None) -> None:
     party = build.add(side, "Pty1")
     build.add(party, "Id/NmAndAdr/Nm", wallet)
     build.add(party, "BlckChainAdrOrWllt/Id", wallet)
+
+
+def _owner(parent: etree._Element, owner: str | None, account: str) -> None:
+    """``AcctOwnr/Id/PrtryId``: the beneficial owner, an id issued by the omnibus account."""
+    if owner is not None:
+        ident = build.add(parent, "AcctOwnr/Id/PrtryId")
+        build.add(ident, "Id", owner)
+        build.add(ident, "Issr", account)
 
 
 def _max35(text: str) -> str:

@@ -5,14 +5,22 @@ may share one database. Quantities are integers in the instrument's smallest uni
 is stored per ISIN in ``ledger_instruments``: 1 unit = 10**-decimals of the security), kept
 exactly as decimal text (``Units``): SQLite's numbers are 64-bit and its NUMERIC is a float.
 
-Tables (created at startup by the register, ``metadata.create_all``):
+Tables (created by the register when it opens an empty database, ``metadata.create_all``, in the
+same transaction as the version row of ``ledger_schema``; see ``register.Register``):
 
+* ``ledger_schema``: one row, the version of these tables (``SCHEMA_VERSION``); a database whose
+  ledger tables have another version, or none, is refused at startup;
 * ``ledger_instruments``: ISIN -> decimals and the issuance account it is issued from;
 * ``ledger_accounts``: securities accounts (``KINDS``); a digital-omnibus account names the ISIN
   and the chain whose units it stands for (one per ISIN and chain id);
 * ``ledger_holdings``: (account, ISIN) -> quantity, changed only in a movement's transaction;
-* ``ledger_movements``: double-entry movements, ``reference`` unique (the exactly-once key);
-* ``ledger_beneficial_owners``: (omnibus account, ISIN, owner id) -> quantity;
+* ``ledger_movements``: double-entry movements, ``reference`` unique (the exactly-once key); a
+  side on an omnibus account may name the beneficial owner debited or credited;
+* ``ledger_beneficial_owners``: (omnibus account, ISIN, owner id) -> quantity, kept equal to the
+  omnibus holding by every movement (rows at zero are removed);
+* ``ledger_beneficial_owner_sets``: each breakdown recorded with ``set_beneficial_owners``, and
+  when (with the movements' owners, a breakdown can be replayed for a past date);
+* ``ledger_owner_deposits``: the deposit address of one beneficial owner in an omnibus account;
 * ``ledger_bridge_*``: the register as one end of a bridge
   (``securities_rails.bridge.register_endpoint``): its endpoints, outbound and inbound
   messages, pseudo blocks, events and transactions.
@@ -30,6 +38,7 @@ from sqlalchemy import (
     Integer,
     SmallInteger,
     String,
+    Text,
     TypeDecorator,
     UniqueConstraint,
 )
@@ -54,6 +63,13 @@ MOVEMENT_KINDS = (ISSUE, TRANSFER, ON_CHAIN, OFF_CHAIN, REDEEM)
 # Movement statuses: the register books a movement completely or not at all.
 SETTLED = "settled"
 MOVEMENT_STATUSES = (SETTLED,)
+
+# The version of the register's tables: raised whenever a table or column changes. 1 was the
+# tables before the version row existed; 2 added the movements' beneficial owners, the breakdown
+# history, the owners' deposit addresses and ``ledger_schema`` itself.
+SCHEMA_VERSION = 2
+SCHEMA_TABLE = "ledger_schema"
+TABLE_PREFIX = "ledger_"  # every table of the register (the bridge store's are ``bridge_*``)
 
 ID_LENGTH = 35  # ISO 20022 Max35Text: account ids, references, owner ids, message ids
 NAME_LENGTH = 140  # Max140Text
@@ -100,6 +116,16 @@ class UtcDateTime(TypeDecorator[datetime]):
 
 class Base(DeclarativeBase):
     pass
+
+
+class SchemaVersion(Base):
+    """The version of the register's tables: one row (``id`` 1), written with the tables."""
+
+    __tablename__ = SCHEMA_TABLE
+
+    id: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
+    version: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=now)
 
 
 class Instrument(Base):
@@ -159,9 +185,12 @@ class Movement(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=now, index=True)
     # The message the movement carries out: a sese.023 TxId, a bridge message id (0x + 64 hex).
     message_id: Mapped[str | None] = mapped_column(String(66))
+    # The beneficial owner debited / credited inside an omnibus account (None on other sides).
+    debit_owner: Mapped[str | None] = mapped_column(String(ID_LENGTH))
+    credit_owner: Mapped[str | None] = mapped_column(String(ID_LENGTH))
 
-    def same_content(self, other: Movement) -> bool:
-        """The same movement apart from its id, status and time (an idempotent repeat)."""
+    def content(self) -> tuple[object, ...]:
+        """What the movement does, apart from its id, status and time."""
         return (
             self.isin,
             self.debit,
@@ -169,7 +198,13 @@ class Movement(Base):
             self.quantity,
             self.kind,
             self.message_id,
-        ) == (other.isin, other.debit, other.credit, other.quantity, other.kind, other.message_id)
+            self.debit_owner,
+            self.credit_owner,
+        )
+
+    def same_content(self, other: Movement) -> bool:
+        """The same movement apart from its id, status and time (an idempotent repeat)."""
+        return self.content() == other.content()
 
 
 class BeneficialOwner(Base):
@@ -181,6 +216,31 @@ class BeneficialOwner(Base):
     isin: Mapped[str] = mapped_column(ForeignKey("ledger_instruments.isin"), primary_key=True)
     owner: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)
     quantity: Mapped[int] = mapped_column(Units)
+
+
+class BeneficialOwnerSet(Base):
+    """A breakdown recorded with ``set_beneficial_owners`` (owner id -> quantity as JSON, the
+    quantities as decimal text), and when: the base a past date's breakdown is replayed from."""
+
+    __tablename__ = "ledger_beneficial_owner_sets"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    account: Mapped[str] = mapped_column(ForeignKey("ledger_accounts.id"), index=True)
+    isin: Mapped[str] = mapped_column(ForeignKey("ledger_instruments.isin"))
+    owners: Mapped[str] = mapped_column(Text)
+    set_at: Mapped[datetime] = mapped_column(UtcDateTime, default=now, index=True)
+
+
+class OwnerDeposit(Base):
+    """The deposit address of one beneficial owner in an omnibus account: units a holder sends
+    to it on a chain credit that owner."""
+
+    __tablename__ = "ledger_owner_deposits"
+    __table_args__ = (UniqueConstraint("account", "owner"),)
+
+    address: Mapped[str] = mapped_column(String(42), primary_key=True)
+    account: Mapped[str] = mapped_column(ForeignKey("ledger_accounts.id"))
+    owner: Mapped[str] = mapped_column(String(ID_LENGTH))
 
 
 # ------------------------------------------------------------------ the register on a bridge

@@ -1,13 +1,16 @@
 """What `ape run ledger` does, as functions: the book-entry register and its bridge to a chain.
 
-- accounts and instruments: :func:`open_account`, :func:`add_instrument`, :func:`issue`;
+- accounts and instruments: :func:`open_account`, :func:`add_instrument`, :func:`issue`,
+  :func:`transfer`; an omnibus account's beneficial owners: :func:`set_beneficial_owners`,
+  :func:`beneficial_owners`, and the ``owner`` of each movement on it;
 - :func:`deploy`: configure the register's side of an ISIN's bridge and deploy the
   ``BridgeMint`` and mirror token peered with it (``bridge.deploy.deploy_mint_for_register``),
   recorded in a bridge deployment file whose home side is the register (``kind: register``);
 - book entry -> DLT: :func:`to_chain` (from options) and :func:`import_instruction` (a sese.023);
   a refused instruction moves nothing and gives a sese.024 with the register's reason code;
-- DLT -> book entry: :func:`to_book`, the holder's ``BridgeMint.send`` to the account's deposit
-  address, checked first (a client account of the register, the balance, the transfer rules);
+- DLT -> book entry: :func:`to_book`, the holder's ``BridgeMint.send`` to the account's (or a
+  beneficial owner's: :func:`deposit_address`) deposit address, checked first (a client account
+  of the register, the owner, the balance, the transfer rules);
 - :func:`confirmation` (sese.025 of a completed movement, either way), :func:`statement`
   (semt.002), :func:`reconcile` (issued == supply on the chain + book-entry holdings outside the
   digital omnibus + in flight, the chain part read as the bridge reconciler reads it).
@@ -47,7 +50,9 @@ from securities_rails.ledger.models import (
     CLIENT_KINDS,
     DIGITAL_OMNIBUS,
     OFF_CHAIN,
+    OMNIBUS,
     ON_CHAIN,
+    TRANSFER,
     BridgeEvent,
     BridgeOutbound,
     Instrument,
@@ -127,8 +132,61 @@ def add_instrument(
     return register.add_instrument(isin, issuance_account, decimals)
 
 
-def issue(register: Register, isin: str, account: str, quantity: int, reference: str) -> Movement:
-    return register.issue(isin, account, quantity, reference)
+def issue(
+    register: Register,
+    isin: str,
+    account: str,
+    quantity: int,
+    reference: str,
+    owner: str | None = None,
+) -> Movement:
+    """Issue to ``account`` (``owner``: the beneficial owner credited in an omnibus account)."""
+    return register.issue(isin, account, quantity, reference, credit_owner=owner)
+
+
+def transfer(
+    register: Register,
+    isin: str,
+    debit: str,
+    credit: str,
+    quantity: int,
+    reference: str,
+    *,
+    debit_owner: str | None = None,
+    credit_owner: str | None = None,
+) -> Movement:
+    """A transfer between two client accounts, exactly once on ``reference``; each omnibus side
+    names its beneficial owner once its holding is broken down by owner."""
+    return register.move(
+        reference,
+        isin,
+        debit,
+        credit,
+        quantity,
+        TRANSFER,
+        debit_owner=debit_owner,
+        credit_owner=credit_owner,
+    )
+
+
+def set_beneficial_owners(
+    register: Register, account: str, isin: str, owners: dict[str, int]
+) -> dict[str, int]:
+    """Record the breakdown of an omnibus account's holding (it must add up to the holding)."""
+    return register.set_beneficial_owners(account, isin, owners)
+
+
+def beneficial_owners(register: Register, account: str, isin: str) -> dict[str, int]:
+    """An omnibus account's breakdown of ``isin``: owner id -> quantity (empty: none)."""
+    account_row = register.account(account)
+    if account_row.kind != OMNIBUS:
+        raise RefusedError(
+            "account",
+            f"{account_row.id} is a {account_row.kind} account: only an omnibus account has "
+            "beneficial owners",
+            INVALID_ACCOUNT,
+        )
+    return register.beneficial_owners(account, isin)
 
 
 def deploy(
@@ -202,7 +260,14 @@ class Imported:
         return self.refusal is not None
 
 
-def check_to_chain(ledger: Ledger, account_id: str, wallet: str, isin: str, quantity: int) -> str:
+def check_to_chain(
+    ledger: Ledger,
+    account_id: str,
+    wallet: str,
+    isin: str,
+    quantity: int,
+    owner: str | None = None,
+) -> str:
     """Everything the register and the chain would refuse, before anything moves; the wallet."""
     code = check_isin(isin)
     if code != ledger.isin:
@@ -220,6 +285,7 @@ def check_to_chain(ledger: Ledger, account_id: str, wallet: str, isin: str, quan
         raise RefusedError(
             "quantity", f"{account.id} holds {held} of {code}, not {amount}", LACK_OF_SECURITIES
         )
+    ledger.register.check_beneficial_owner(account.id, code, amount, owner, "debit")
     remote = ledger.remote
     mirror = remote.chain.contract(ledger.deployment.remote.token, token_abi())
     verdict, reason = mirror.call("canTransfer", ZERO, address, amount)
@@ -235,16 +301,25 @@ def check_to_chain(ledger: Ledger, account_id: str, wallet: str, isin: str, quan
 
 
 def to_chain(
-    ledger: Ledger, account_id: str, wallet: str, quantity: int, reference: str
+    ledger: Ledger,
+    account_id: str,
+    wallet: str,
+    quantity: int,
+    reference: str,
+    *,
+    owner: str | None = None,
 ) -> Message:
-    """Debit ``account_id`` into the digital omnibus and send the units to ``wallet`` (exactly
-    once on ``reference``: the same instruction again returns its message)."""
+    """Debit ``account_id`` (and ``owner``, the beneficial owner in an omnibus account) into
+    the digital omnibus and send the units to ``wallet`` (exactly once on ``reference``: the
+    same instruction again returns its message)."""
     booked = ledger.register.movement(reference)
     if booked is None:  # a repeat was checked when it was first sent
-        address = check_to_chain(ledger, account_id, wallet, ledger.isin, quantity)
+        address = check_to_chain(ledger, account_id, wallet, ledger.isin, quantity, owner)
     else:
         address = wallet
-    return ledger.home.send_from_account(account_id, address, ledger.isin, quantity, reference)
+    return ledger.home.send_from_account(
+        account_id, address, ledger.isin, quantity, reference, owner=owner
+    )
 
 
 def import_instruction(ledger: Ledger, xml: bytes) -> Imported:
@@ -264,7 +339,12 @@ def import_instruction(ledger: Ledger, xml: bytes) -> Imported:
         except UserError as error:
             raise RefusedError(error.field, error.message, "DQUA") from None
         message = to_chain(
-            ledger, instruction.account, instruction.wallet, units, instruction.reference
+            ledger,
+            instruction.account,
+            instruction.wallet,
+            units,
+            instruction.reference,
+            owner=instruction.owner,
         )
     except RefusedError as error:
         return Imported(instruction.reference, status=_refusal(instruction, error), refusal=error)
@@ -282,6 +362,7 @@ def _refusal(instruction: LedgerInstruction, error: RefusedError) -> bytes:
             reason=error.reason,
             narrative=f"{error.field}: {error.message}" if error.field else error.message,
             settlement_date=instruction.settlement_date,
+            owner=instruction.owner,
         )
     )
 
@@ -297,13 +378,26 @@ class Returned:
     deposit_address: str
     message_id: str
     tx_hash: str
+    owner: str | None = None
 
 
-def to_book(ledger: Ledger, holder: Any, account_id: str, quantity: int) -> Returned:
-    """Burn ``quantity`` of ``holder``'s mirror tokens towards ``account_id`` (checked first:
-    a client account of the register, the holder's transferable balance, the bridge's limit
-    and pause, the token's rules); approves the bridge when its allowance is short. Called with
-    the chain connected in ape (``chain.networks.connected(deployment.remote.rpc)``)."""
+def deposit_address(ledger: Ledger, account_id: str, owner: str | None = None) -> str:
+    """The address a holder sends units to on the chain to credit ``account_id`` (a client
+    account), or ``owner`` in it (an omnibus account). Units sent to the account's own address
+    while its holding is broken down by owner are refused and refunded on the chain."""
+    account = _client_account(ledger.register, account_id, "account")
+    return ledger.home.deposit_address(account.id, owner)
+
+
+def to_book(
+    ledger: Ledger, holder: Any, account_id: str, quantity: int, owner: str | None = None
+) -> Returned:
+    """Burn ``quantity`` of ``holder``'s mirror tokens towards ``account_id`` (and ``owner``,
+    the beneficial owner credited in an omnibus account), checked first: a client account of
+    the register, the owner (named when the holding is broken down by owner, only on an omnibus
+    account), the holder's transferable balance, the bridge's limit and pause, the token's
+    rules; approves the bridge when its allowance is short. Called with the chain connected in
+    ape (``chain.networks.connected(deployment.remote.rpc)``)."""
     from ape import project
 
     from securities_rails.chain.contracts import token_at
@@ -311,7 +405,8 @@ def to_book(ledger: Ledger, holder: Any, account_id: str, quantity: int) -> Retu
 
     amount = check_quantity(quantity)
     account = _client_account(ledger.register, account_id, "account")
-    deposit = ledger.home.deposit_address(account.id)
+    ledger.register.check_beneficial_owner(account.id, ledger.isin, amount, owner, "credit")
+    deposit = ledger.home.deposit_address(account.id, owner)
     side = ledger.deployment.remote
     endpoint = project.BridgeMint.at(side.endpoint)
     token = token_at(side.token)
@@ -335,7 +430,7 @@ def to_book(ledger: Ledger, holder: Any, account_id: str, quantity: int) -> Retu
     for log in receipt.decode_logs():
         if log.event_name in ("MessageSent", "OutboundQueued"):
             message = Message.from_tuple(tuple(log.message))
-            return Returned(account.id, deposit, message.id_hex, str(receipt.txn_hash))
+            return Returned(account.id, deposit, message.id_hex, str(receipt.txn_hash), owner)
     raise UserError("send", f"transaction {receipt.txn_hash} emitted no bridge message")
 
 
@@ -387,9 +482,11 @@ def confirmation(ledger: Ledger, reference: str) -> bytes:
                 "completed: only a completed movement is confirmed",
             )
         account, wallet, direction = movement.debit, message.recipient, "on-chain"
+        owner = movement.debit_owner
     else:
         message = _executed(ledger, movement.message_id)
         account, wallet, direction = movement.credit, message.sender, "off-chain"
+        owner = movement.credit_owner
     home = ledger.deployment.home
     return instructions.build_confirmation(
         Completed(
@@ -404,6 +501,7 @@ def confirmation(ledger: Ledger, reference: str) -> bytes:
             message_id=movement.message_id or "",
             chain_id=home.chain_id,
             bridge=home.endpoint,
+            owner=owner,
         )
     )
 

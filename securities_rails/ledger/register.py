@@ -14,17 +14,27 @@ of holdings and of open accounts hold until the transaction commits.
 
 Every refusal is a :class:`RefusedError` (a ``UserError``) raised before anything is written, with
 an ISO 20022 reason code that a sese.024 status advice can carry (``REASONS``).
+
+An omnibus account's holding of an ISIN may be broken down by beneficial owner. Once it is (any
+``ledger_beneficial_owners`` row), every movement debiting or crediting that holding names the
+owner on that side (``debit_owner`` / ``credit_owner``) and changes the owner's quantity in the
+same transaction, so the breakdown always adds up to the holding.
+
+The tables carry a version (``models.SCHEMA_VERSION``, the row of ``ledger_schema``) written when
+the register creates them; a database whose register tables have another version, or none, is
+refused when the register opens it (``UserError`` on ``db``), before anything reads or writes.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import create_engine, delete, event, select
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy import create_engine, delete, event, insert, inspect, select
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, ProgrammingError
 from sqlalchemy.orm import Session
 
@@ -44,13 +54,18 @@ from securities_rails.ledger.models import (
     OMNIBUS,
     ON_CHAIN,
     REDEEM,
+    SCHEMA_TABLE,
+    SCHEMA_VERSION,
     SETTLED,
+    TABLE_PREFIX,
     TRANSFER,
     Base,
     BeneficialOwner,
+    BeneficialOwnerSet,
     Holding,
     Instrument,
     Movement,
+    SchemaVersion,
     SecuritiesAccount,
     now,
 )
@@ -61,18 +76,20 @@ READ_ONLY = "securities_rails_read_only"
 ATTEMPTS = 5  # a move that loses a race (same reference, a deadlock) is tried again
 
 # ISO 20022 reason codes (sese.024) of the register's refusals.
-INVALID_ACCOUNT = "SAFE"  # RejectionReason: unknown, closed or unsuitable safekeeping account
+# unknown, closed or unsuitable safekeeping account; also a beneficial owner named on a side that
+# cannot have one, or not named on an omnibus side whose holding is broken down by owner
+INVALID_ACCOUNT = "SAFE"
 INVALID_SECURITY = "DSEC"  # RejectionReason: unknown ISIN, or not the ISIN of the account
 INVALID_QUANTITY = "DQUA"  # RejectionReason: zero, negative or not whole smallest units
 INVALID_REFERENCE = "REFE"  # RejectionReason: reference malformed or used for another movement
-LACK_OF_SECURITIES = "LACK"  # PendingReason/FailingReason: insufficient holding
+LACK_OF_SECURITIES = "LACK"  # PendingReason/FailingReason: the account, or the owner, lacks
 OTHER = "OTHR"  # anything else, explained in the narrative
 REASONS: dict[str, str] = {
-    INVALID_ACCOUNT: "unknown, closed or unsuitable securities account",
+    INVALID_ACCOUNT: "unknown, closed or unsuitable securities account or beneficial owner",
     INVALID_SECURITY: "unknown ISIN, or an ISIN the account does not hold",
     INVALID_QUANTITY: "the quantity is not a positive number of smallest units",
     INVALID_REFERENCE: "the reference is malformed or already used for another movement",
-    LACK_OF_SECURITIES: "the account holds less than the quantity",
+    LACK_OF_SECURITIES: "the account (or the beneficial owner debited) holds less than that",
     OTHER: "see the narrative",
 }
 
@@ -156,17 +173,35 @@ class Register:
         else:
             self.engine = create_engine(parsed, pool_pre_ping=True)
         self._reader = self.engine.execution_options(**{READ_ONLY: True})
-        self._create_tables()
+        try:
+            self._open_tables()
+        except BaseException:
+            self.engine.dispose()
+            raise
 
-    def _create_tables(self) -> None:
-        """Create the missing tables (two processes starting at once: the loser retries)."""
+    def _open_tables(self) -> None:
+        """An empty database: create the tables and their version row in ONE transaction (two
+        processes starting at once: the loser retries and finds them). Register tables already
+        there: their version must be this code's (UserError naming both otherwise)."""
+        version: int | None = None
         for attempt in range(3):
             try:
-                Base.metadata.create_all(self.engine)
-                return
+                with self.engine.begin() as connection:
+                    tables, version = _stored_version(connection)
+                    if not tables:
+                        Base.metadata.create_all(connection)
+                        connection.execute(
+                            insert(SchemaVersion).values(
+                                id=1, version=SCHEMA_VERSION, created_at=now()
+                            )
+                        )
+                        return
+                break
             except (ProgrammingError, IntegrityError):
                 if attempt == 2:
                     raise
+        if version != SCHEMA_VERSION:
+            raise _wrong_version(self.url, version)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -317,8 +352,11 @@ class Register:
         reference: str,
         *,
         message_id: str | None = None,
+        credit_owner: str | None = None,
     ) -> Movement:
-        """Issue ``quantity`` of ``isin`` to ``account``: its issuance account is debited."""
+        """Issue ``quantity`` of ``isin`` to ``account``: its issuance account is debited.
+        ``credit_owner``: the beneficial owner credited when ``account`` is an omnibus account
+        (the debit side, an issuance account, has none)."""
         code = check_isin(isin)
         with self._read() as session:
             instrument = _instrument(session, code)
@@ -330,6 +368,7 @@ class Register:
             quantity,
             ISSUE,
             message_id=message_id,
+            credit_owner=credit_owner,
         )
 
     def move(
@@ -342,14 +381,28 @@ class Register:
         kind: str = TRANSFER,
         *,
         message_id: str | None = None,
+        debit_owner: str | None = None,
+        credit_owner: str | None = None,
     ) -> Movement:
         """Book ``quantity`` of ``isin`` from ``debit`` to ``credit``, exactly once.
 
         Returns the movement (a detached snapshot). The same reference with the same content
-        returns the movement booked before, whatever happened since; with other content it is
-        refused. Refusals (:class:`RefusedError`) write nothing.
+        (owners included) returns the movement booked before, whatever happened since; with
+        other content it is refused. ``debit_owner`` / ``credit_owner``: the beneficial owner
+        debited / credited on an omnibus side (required once its holding of ``isin`` is broken
+        down by owner). Refusals (:class:`RefusedError`) write nothing.
         """
-        wanted = movement_of(reference, isin, debit, credit, quantity, kind, message_id)
+        wanted = movement_of(
+            reference,
+            isin,
+            debit,
+            credit,
+            quantity,
+            kind,
+            message_id,
+            debit_owner=debit_owner,
+            credit_owner=credit_owner,
+        )
         return self._retry(lambda: self._move(wanted))
 
     def _move(self, wanted: Movement) -> Movement:
@@ -386,7 +439,9 @@ class Register:
     ) -> dict[str, int]:
         """Record who owns an omnibus account's holding of ``isin``: owner id -> quantity.
 
-        Replaces the previous breakdown. The quantities must add up to the holding.
+        Replaces the previous breakdown (and is kept, with its time, as the base of a past
+        date's breakdown). The quantities must add up to the holding; from then on every
+        movement on that holding names its owner and keeps the breakdown exact.
         """
         code = check_isin(isin)
         checked = {
@@ -422,19 +477,42 @@ class Register:
                 BeneficialOwner(account=account.id, isin=code, owner=owner, quantity=quantity)
                 for owner, quantity in checked.items()
             )
+            owners = {owner: str(quantity) for owner, quantity in sorted(checked.items())}
+            session.add(
+                BeneficialOwnerSet(
+                    account=account.id, isin=code, owners=json.dumps(owners), set_at=now()
+                )
+            )
         return dict(sorted(checked.items()))
 
-    def beneficial_owners(self, omnibus: str, isin: str) -> dict[str, int]:
-        """Owner id -> quantity recorded for an omnibus account's holding of ``isin``."""
+    def beneficial_owners(
+        self, omnibus: str, isin: str, at: datetime | None = None
+    ) -> dict[str, int]:
+        """Owner id -> quantity of an omnibus account's holding of ``isin``: now, or just before
+        the moment ``at`` (the last breakdown recorded before it, then the owners named by the
+        movements booked after that and before ``at``)."""
         code = check_isin(isin)
         with self._read() as session:
             _account(session, omnibus)
-            rows = session.scalars(
-                select(BeneficialOwner)
-                .where(BeneficialOwner.account == omnibus, BeneficialOwner.isin == code)
-                .order_by(BeneficialOwner.owner)
-            )
-            return {row.owner: row.quantity for row in rows}
+            if at is not None:
+                return _replayed_owners(session, omnibus, code, at)
+            return breakdown_in(session, omnibus, code)
+
+    def check_beneficial_owner(
+        self, account: str, isin: str, quantity: int, owner: str | None, side: str
+    ) -> None:
+        """Refuse (RefusedError, as booking would) a movement of ``quantity`` that debits
+        (``side`` "debit") or credits ("credit") ``account``'s holding of ``isin`` naming
+        ``owner`` (or none); writes nothing. For callers that check before they start."""
+        if side not in ("debit", "credit"):
+            raise ValueError(f"side {side!r}: debit or credit")
+        code = check_isin(isin)
+        field = f"{side}_owner"
+        named = None if owner is None else check_text(owner, field, reason=INVALID_ACCOUNT)
+        sign = -1 if side == "debit" else 1
+        with self._read() as session:
+            row = _account(session, account)
+            owner_change(session, row, code, check_quantity(quantity) * sign, named, field)
 
     # --------------------------------------------------------------- reads
 
@@ -546,6 +624,9 @@ def movement_of(
     quantity: int,
     kind: str = TRANSFER,
     message_id: str | None = None,
+    *,
+    debit_owner: str | None = None,
+    credit_owner: str | None = None,
 ) -> Movement:
     """The movement asked for, every field checked (RefusedError), not yet booked."""
     wanted = Movement(
@@ -557,6 +638,8 @@ def movement_of(
         kind=_kind(kind),
         status=SETTLED,
         message_id=None if message_id is None else check_text(message_id, "message_id", 66),
+        debit_owner=_owner_text(debit_owner, "debit_owner"),
+        credit_owner=_owner_text(credit_owner, "credit_owner"),
     )
     if wanted.debit == wanted.credit:
         raise RefusedError("credit", f"{credit} is also the debited account", INVALID_ACCOUNT)
@@ -576,6 +659,14 @@ def book(session: Session, wanted: Movement) -> Movement:
     for role, account in (("debit", debit), ("credit", credit)):
         _require_open(account, role)
     _check_rule(wanted, instrument, debit, credit)
+    owners = [
+        owner_change(
+            session, debit, wanted.isin, -wanted.quantity, wanted.debit_owner, "debit_owner"
+        ),
+        owner_change(
+            session, credit, wanted.isin, wanted.quantity, wanted.credit_owner, "credit_owner"
+        ),
+    ]
     row = Movement(
         reference=wanted.reference,
         isin=wanted.isin,
@@ -586,12 +677,147 @@ def book(session: Session, wanted: Movement) -> Movement:
         status=SETTLED,
         created_at=now(),
         message_id=wanted.message_id,
+        debit_owner=wanted.debit_owner,
+        credit_owner=wanted.credit_owner,
     )
     _apply(session, debit, wanted.isin, -wanted.quantity)
     _apply(session, credit, wanted.isin, wanted.quantity)
+    for change in owners:
+        if change is not None:
+            _apply_owner(session, *change)
     session.add(row)
     session.flush()
     return row
+
+
+def _owner_text(owner: str | None, field: str) -> str | None:
+    return None if owner is None else check_text(owner, field, reason=INVALID_ACCOUNT)
+
+
+def breakdown_in(session: Session, account: str, isin: str) -> dict[str, int]:
+    """Owner id -> quantity of ``account``'s holding of ``isin`` (empty: no breakdown)."""
+    rows = session.scalars(
+        select(BeneficialOwner)
+        .where(BeneficialOwner.account == account, BeneficialOwner.isin == isin)
+        .order_by(BeneficialOwner.owner)
+    )
+    return {row.owner: row.quantity for row in rows}
+
+
+def owner_change(
+    session: Session,
+    account: SecuritiesAccount,
+    isin: str,
+    change: int,
+    owner: str | None,
+    field: str,
+) -> tuple[str, str, str, int] | None:
+    """The change a movement makes to ``account``'s breakdown of ``isin`` (``change`` units,
+    negative on the debit side, to ``owner``), or None; RefusedError when the side may not, or
+    must, name an owner, or when the owner debited holds less than asked."""
+    if account.kind != OMNIBUS:
+        if owner is not None:
+            raise RefusedError(
+                field,
+                f"{account.id} is a {account.kind} account: only an omnibus account's holding "
+                f"has beneficial owners (not {owner})",
+                INVALID_ACCOUNT,
+            )
+        return None
+    owners = breakdown_in(session, account.id, isin)
+    if owner is None:
+        if owners:
+            raise RefusedError(
+                field,
+                f"{account.id}'s holding of {isin} is broken down by beneficial owner: name the "
+                f"owner {'debited' if change < 0 else 'credited'}",
+                INVALID_ACCOUNT,
+            )
+        return None
+    held = holding_in(session, account.id, isin)
+    if not owners and held:
+        raise RefusedError(
+            field,
+            f"{account.id} holds {held} of {isin} with no beneficial-owner breakdown: record "
+            f"it first (set_beneficial_owners), then name {owner}",
+            INVALID_ACCOUNT,
+        )
+    has = owners.get(owner, 0)
+    if has + change < 0:
+        raise RefusedError(
+            field,
+            f"beneficial owner {owner} holds {has} of {isin} in {account.id}, less than the "
+            f"{-change} asked",
+            LACK_OF_SECURITIES,
+        )
+    return account.id, isin, owner, change
+
+
+def _apply_owner(session: Session, account: str, isin: str, owner: str, change: int) -> None:
+    """Change one beneficial owner's quantity (a new owner is added, one at zero removed)."""
+    row = session.get(BeneficialOwner, (account, isin, owner))
+    if row is None:
+        session.add(BeneficialOwner(account=account, isin=isin, owner=owner, quantity=change))
+    elif row.quantity + change == 0:
+        session.delete(row)
+    else:
+        row.quantity += change
+    session.flush()
+
+
+def _replayed_owners(session: Session, account: str, isin: str, at: datetime) -> dict[str, int]:
+    """The breakdown just before ``at``: the last one recorded before it, plus the owners the
+    movements booked after it (and before ``at``) debited and credited."""
+    base = session.scalar(
+        select(BeneficialOwnerSet)
+        .where(
+            BeneficialOwnerSet.account == account,
+            BeneficialOwnerSet.isin == isin,
+            BeneficialOwnerSet.set_at < at,
+        )
+        .order_by(BeneficialOwnerSet.set_at.desc(), BeneficialOwnerSet.id.desc())
+        .limit(1)
+    )
+    owners = {} if base is None else {o: int(q) for o, q in json.loads(base.owners).items()}
+    query = select(Movement).where(
+        (Movement.debit == account) | (Movement.credit == account),
+        Movement.isin == isin,
+        Movement.created_at < at,
+    )
+    if base is not None:
+        query = query.where(Movement.created_at > base.set_at)
+    for movement in session.scalars(query.order_by(Movement.id)):
+        for side, owner, sign in (
+            (movement.debit, movement.debit_owner, -1),
+            (movement.credit, movement.credit_owner, 1),
+        ):
+            if side == account and owner is not None:
+                owners[owner] = owners.get(owner, 0) + sign * movement.quantity
+    return {owner: q for owner, q in sorted(owners.items()) if q != 0}
+
+
+def _stored_version(connection: Connection) -> tuple[bool, int | None]:
+    """(whether the database has register tables, the version its ``ledger_schema`` says)."""
+    names = [n for n in inspect(connection).get_table_names() if n.startswith(TABLE_PREFIX)]
+    if SCHEMA_TABLE not in names:
+        return bool(names), None
+    version = connection.scalar(select(SchemaVersion.version).where(SchemaVersion.id == 1))
+    return True, None if version is None else int(version)
+
+
+def _wrong_version(url: str, version: int | None) -> UserError:
+    found = (
+        "no schema version (made before the register kept one)"
+        if version is None
+        else f"schema version {version}"
+    )
+    return UserError(
+        "db",
+        f"{url} holds register tables of {found}; this register needs schema version "
+        f"{SCHEMA_VERSION}. Nothing was changed: export each account's holdings with a "
+        "statement (`ape run ledger statement`) using the release that made the database, then "
+        "open a new database (--db) and book them there",
+    )
 
 
 def _account_kind(kind: str) -> str:

@@ -19,10 +19,12 @@ Where the register's data sits (paths below ``Document/SctiesBalCtdyRpt``):
 ``SubAcctDtls/BalForSubAcct``                   the owner's quantity of each ISIN
 ==============================================  ============================================
 
-A statement for a past date replays the movements booked before the end of that day (UTC); the
-beneficial owners' breakdown is the register's current one, so it is reported only on a
-statement of today. The builder is pure: the same :class:`Statement` always gives the same
-bytes, and the document is validated against the official XSD before it is returned.
+A statement for a past date replays the movements booked before the end of that day (UTC), and an
+omnibus account's beneficial owners likewise: the last breakdown recorded before then
+(``set_beneficial_owners`` keeps each one with its time) plus the owners the later movements
+debited and credited (every movement on a broken-down holding names its owner). The builder is
+pure: the same :class:`Statement` always gives the same bytes, and the document is validated
+against the official XSD before it is returned.
 """
 
 from __future__ import annotations
@@ -62,7 +64,7 @@ class Statement:
     balances: tuple[Balance, ...]
     owner_lei: str | None = None
     active: bool = False
-    # Beneficial owner id -> their balances (omnibus accounts, current statements only).
+    # Beneficial owner id -> their balances (omnibus accounts).
     sub_accounts: dict[str, tuple[Balance, ...]] = field(default_factory=dict)
 
 
@@ -79,9 +81,10 @@ def statement_of(register: Register, account: str, statement_date: date | None =
     balances = tuple(Balance(isin, quantity, decimals[isin]) for isin, quantity in held.items())
     active = any(m.created_at < end for m in register.movements(account, since=start))
     owners: dict[str, list[Balance]] = {}
-    if current and row.kind == OMNIBUS:
+    if row.kind == OMNIBUS:
+        at = None if current else end
         for isin in held:
-            for owner, quantity in register.beneficial_owners(account, isin).items():
+            for owner, quantity in register.beneficial_owners(account, isin, at).items():
                 owners.setdefault(owner, []).append(Balance(isin, quantity, decimals[isin]))
     return Statement(
         account=row.id,

@@ -305,3 +305,86 @@ def test_deploy_again_changes_nothing_and_an_isin_the_register_lacks_is_refused(
     other[other.index("--isin") + 1] = OTHER_ISIN
     refused(cli(*other), "isin")
     assert [p.name for p in world["tmp"].glob("bridge-*.json")] == [path.name]
+
+
+def test_an_omnibus_account_s_beneficial_owners_follow_every_command(
+    world: dict[str, Any],
+) -> None:
+    from securities_rails.bridge.register_book import deposit_address
+
+    db, deployment = world["db"], world["path"]
+    register: Register = world["register"]
+    wallet = world["alice"].address
+    ok(cli("open-account", "--db", db, "--id", "CUST-OMNI", "--owner", "Custodian",
+           "--kind", "omnibus"))  # fmt: skip
+    ok(cli("issue", "--db", db, "--isin", ISIN, "--securities-account", "CUST-OMNI", "--quantity",
+           "300", "--reference", "ISSUE-OMNI", "--beneficial-owner", "OWNER-1"))  # fmt: skip
+    shown = ok(cli("beneficial-owners", "--db", db, "--securities-account", "CUST-OMNI",
+                   "--isin", ISIN))  # fmt: skip
+    assert "OWNER-1" in shown and "300" in shown
+    ok(cli("beneficial-owners", "--db", db, "--securities-account", "CUST-OMNI", "--isin", ISIN,
+           "--owner", "OWNER-1=100", "--owner", "OWNER-2=200"))  # fmt: skip
+    owners = {"OWNER-1": 100, "OWNER-2": 200}
+    assert register.beneficial_owners("CUST-OMNI", ISIN) == owners
+    # Every movement on the broken-down holding names its owner; a refusal moves nothing.
+    before = len(register.movements())
+    transfer = ["transfer", "--db", db, "--isin", ISIN, "--from-account", "ALICE-001",
+                "--to-account", "CUST-OMNI", "--quantity", "10",
+                "--reference", "T-OMNI"]  # fmt: skip
+    line = refused(cli(*transfer), "credit_owner")
+    assert "CUST-OMNI" in line and ISIN in line and "SAFE" in line
+    refused(cli(*transfer, "--debit-owner", "OWNER-1", "--credit-owner", "OWNER-3"),
+            "debit_owner")  # fmt: skip  # ALICE-001 is segregated
+    on = ["on-chain", "--deployment", deployment, "--securities-account", "CUST-OMNI",
+          "--wallet", wallet, "--reference", "TOK-OMNI"]  # fmt: skip
+    refused(cli(*on, "--quantity", "50"), "debit_owner")
+    line = refused(cli(*on, "--quantity", "101", "--beneficial-owner", "OWNER-1"), "debit_owner")
+    assert "OWNER-1 holds 100" in line and "101" in line
+    off = ["off-chain", "--deployment", deployment, "--to-account", "CUST-OMNI",
+           "--quantity", "20", "--account", "TEST::3"]  # fmt: skip
+    refused(cli(*off), "credit_owner")  # checked before anything is sent on the chain
+    assert len(register.movements()) == before
+    assert register.beneficial_owners("CUST-OMNI", ISIN) == owners
+    assert world["bridge"].open_messages() == 0
+
+    ok(cli(*transfer, "--credit-owner", "OWNER-3"))
+    ok(cli(*on, "--quantity", "50", "--beneficial-owner", "OWNER-2"))
+    settle(world)
+    address = ok(cli("deposit-address", "--deployment", deployment, "--securities-account",
+                     "CUST-OMNI", "--beneficial-owner", "OWNER-4")).strip()  # fmt: skip
+    assert address == deposit_address("CSD-CLI", "CUST-OMNI", "OWNER-4")
+    sent = ok(cli(*off, "--beneficial-owner", "OWNER-4"))
+    assert address in sent
+    settle(world)
+    xml = instruction(world, "TOK-OMNI-2", account="CUST-OMNI", owner="OWNER-1",
+                      quantity=Decimal(30))  # fmt: skip
+    ok(cli("import", "--deployment", deployment, str(xml)))
+    settle(world)
+    owners = {"OWNER-1": 70, "OWNER-2": 150, "OWNER-3": 10, "OWNER-4": 20}
+    assert register.beneficial_owners("CUST-OMNI", ISIN) == owners
+    assert register.holding("CUST-OMNI", ISIN) == sum(owners.values())
+
+    confirmation = ok(cli("confirm", "--deployment", deployment, "--reference", "TOK-OMNI-2"))
+    root = validated(confirmation.encode(), "sese.025.001.12")
+    assert "OWNER-1" in text(root, "Id") and "CUST-OMNI" in text(root, "Issr")
+    statement = ok(cli("statement", "--db", db, "--securities-account", "CUST-OMNI"))
+    root = validated(statement.encode(), "semt.002.001.12")
+    subs = root.iter("{*}SubAcctDtls")
+    found = {s.findtext(".//{*}PrtryId/{*}Id"): s.findtext(".//{*}Unit") for s in subs}
+    assert found == {owner: str(units) for owner, units in owners.items()}
+    assert "= +0 units" in ok(cli("reconcile", "--deployment", deployment))
+
+
+def test_a_register_database_of_another_schema_version_is_refused_in_one_line(
+    tmp_path: Path,
+) -> None:
+    from sqlalchemy import create_engine
+    from sqlalchemy import text as sql
+
+    url = f"sqlite:///{tmp_path / 'old.sqlite3'}"
+    engine = create_engine(url)
+    with engine.begin() as connection:  # an older release's table, and no version row
+        connection.execute(sql("CREATE TABLE ledger_accounts (id VARCHAR(35) PRIMARY KEY)"))
+    engine.dispose()
+    line = refused(cli("statement", "--db", url, "--securities-account", "ALICE-001"), "db")
+    assert "no schema version" in line and "new database" in line

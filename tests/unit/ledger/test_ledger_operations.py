@@ -17,6 +17,7 @@ from securities_rails.ledger import operations
 from securities_rails.ledger.instructions import (
     ACCOUNT_PATH,
     MOVEMENT_PATH,
+    OWNER_PATH,
     PAYMENT_PATH,
     QUANTITY_PATH,
     SESE023,
@@ -161,3 +162,78 @@ def test_the_cli_opens_no_digital_omnibus(tmp_path: Any) -> None:
         assert register.accounts() == []
     finally:
         register.close()
+
+
+# --- the beneficial owner in sese.023 / 024 / 025 ------------------------------------------
+
+OWNED = LedgerInstruction(
+    reference="TOKENISE-2",
+    isin=ISIN,
+    quantity=Decimal(40),
+    account="CUST-OMNI",
+    wallet=WALLET,
+    settlement_date=date(2026, 3, 2),
+    owner="OWNER-7",
+)
+
+
+def owner_ids(xml: bytes) -> list[tuple[str, str]]:
+    """(Id, Issr) of every ``AcctOwnr/Id/PrtryId``."""
+    root = etree.fromstring(xml)
+    found = []
+    for element in root.iter():
+        if etree.QName(element).localname == "PrtryId":
+            parent = element.getparent().getparent()  # PrtryId <- Id <- AcctOwnr
+            if etree.QName(parent).localname == "AcctOwnr":
+                values = {etree.QName(c).localname: c.text for c in element}
+                found.append((values["Id"], values["Issr"]))
+    return found
+
+
+def test_the_beneficial_owner_goes_under_the_account_owner_issued_by_the_account() -> None:
+    xml = build_instruction(OWNED)
+    schema.validate(xml, SESE023)
+    assert owner_ids(xml) == [("OWNER-7", "CUST-OMNI")]
+    assert parse_instruction(xml) == OWNED
+    assert parse_instruction(build_instruction(INSTRUCTION)).owner is None
+
+
+def test_an_account_owner_issued_by_someone_else_names_no_beneficial_owner() -> None:
+    xml = replaced(build_instruction(OWNED), "<Issr>CUST-OMNI</Issr>", "<Issr>GLEIF</Issr>")
+    schema.validate(xml, SESE023)
+    assert parse_instruction(xml).owner is None
+    assert OWNER_PATH.endswith("QtyAndAcctDtls/AcctOwnr/Id/PrtryId")
+
+
+def test_a_refusal_and_a_confirmation_carry_the_beneficial_owner() -> None:
+    refused = Refusal(
+        reference="TOKENISE-2",
+        isin=ISIN,
+        quantity=Decimal(40),
+        account="CUST-OMNI",
+        wallet=WALLET,
+        reason="SAFE",
+        narrative="debit_owner: name the owner debited",
+        settlement_date=date(2026, 3, 2),
+        owner="OWNER-7",
+    )
+    xml = build_refusal(refused)
+    schema.validate(xml, SESE024)
+    assert owner_ids(xml) == [("OWNER-7", "CUST-OMNI")]
+    done = Completed(
+        reference="TOKENISE-2",
+        direction="off-chain",
+        isin=ISIN,
+        units=40,
+        decimals=0,
+        account="CUST-OMNI",
+        wallet=WALLET,
+        booked_at=datetime(2026, 3, 2, 10, 0, tzinfo=UTC),
+        message_id="0x" + "cd" * 32,
+        chain_id=71_001,
+        bridge="0x" + "22" * 20,
+        owner="OWNER-7",
+    )
+    xml = build_confirmation(done)
+    schema.validate(xml, SESE025)
+    assert owner_ids(xml) == [("OWNER-7", "CUST-OMNI")]

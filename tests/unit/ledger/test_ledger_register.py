@@ -8,9 +8,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import create_engine, inspect, select, text
 from sqlalchemy.orm import Session
 
+from securities_rails.bridge.store import Store
 from securities_rails.errors import UserError
 from securities_rails.ledger import register as register_module
 from securities_rails.ledger.models import (
@@ -20,12 +21,14 @@ from securities_rails.ledger.models import (
     OFF_CHAIN,
     ON_CHAIN,
     REDEEM,
+    SCHEMA_VERSION,
     SEGREGATED,
     TRANSFER,
     BeneficialOwner,
     Holding,
     Instrument,
     Movement,
+    SchemaVersion,
     SecuritiesAccount,
 )
 from securities_rails.ledger.register import RefusedError, Register
@@ -415,3 +418,64 @@ def test_concurrent_moves_never_overdraw(books: Books, register_url: str):
 def test_an_unsupported_database_is_refused():
     with pytest.raises(UserError, match=r"^db: .*mysql is not supported"):
         Register("mysql://u@h/db")
+
+
+# --- the schema's version -----------------------------------------------------------------
+
+
+def _sql(url: str, *statements: str) -> list[str]:
+    """Run raw SQL on the database; the names of its tables afterwards."""
+    engine = create_engine(url)
+    try:
+        with engine.begin() as connection:
+            for statement in statements:
+                connection.execute(text(statement))
+        with engine.connect() as connection:
+            return sorted(inspect(connection).get_table_names())
+    finally:
+        engine.dispose()
+
+
+def test_a_new_database_gets_the_tables_and_their_version(register_url: str):
+    Store(register_url).close()  # the bridge store's tables may share the database
+    register = Register(register_url)
+    try:
+        with register.reading() as session:
+            (row,) = session.scalars(select(SchemaVersion)).all()
+        assert (row.id, row.version) == (1, SCHEMA_VERSION)
+    finally:
+        register.close()
+    Register(register_url).close()  # opened again: the same version, nothing to do
+
+
+def test_register_tables_without_a_version_are_refused_at_startup(register_url: str):
+    """A database an older release made: its tables (here without ``deposit_address``)."""
+    old = [
+        "CREATE TABLE ledger_accounts (id VARCHAR(35) PRIMARY KEY, owner_name VARCHAR(140), "
+        "owner_lei VARCHAR(20), kind VARCHAR(16), isin VARCHAR(12), chain_id BIGINT)",
+        "INSERT INTO ledger_accounts (id, owner_name, kind) VALUES ('ALICE-001', 'Alice', "
+        "'segregated')",
+    ]
+    tables = _sql(register_url, *old)
+    with pytest.raises(UserError) as caught:
+        Register(register_url)
+    assert caught.value.field == "db"
+    message = caught.value.message
+    assert "no schema version" in message
+    assert f"needs schema version {SCHEMA_VERSION}" in message
+    assert "ape run ledger statement" in message and "new database" in message
+    assert _sql(register_url) == tables == ["ledger_accounts"]  # nothing was changed
+
+
+def test_a_database_of_another_schema_version_is_refused_at_startup(register_url: str):
+    Register(register_url).close()
+    tables = _sql(register_url, "UPDATE ledger_schema SET version = 1")
+    with pytest.raises(UserError) as caught:
+        Register(register_url)
+    assert caught.value.field == "db"
+    assert "tables of schema version 1;" in caught.value.message
+    assert f"needs schema version {SCHEMA_VERSION}" in caught.value.message
+    assert _sql(register_url) == tables
+    _sql(register_url, "DELETE FROM ledger_schema")  # the row lost: refused, not rewritten
+    with pytest.raises(UserError, match="no schema version"):
+        Register(register_url)

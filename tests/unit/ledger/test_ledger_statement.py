@@ -6,10 +6,11 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from securities_rails.errors import UserError
 from securities_rails.iso20022 import read, schema
-from securities_rails.ledger.models import ON_CHAIN
+from securities_rails.ledger.models import ON_CHAIN, BeneficialOwnerSet, Movement
 from securities_rails.ledger.statement import (
     SEMT002,
     Balance,
@@ -71,6 +72,41 @@ def test_an_omnibus_statement_reports_beneficial_owners_as_sub_accounts(books: A
         for sub in root.iterfind(_ns(f"{REPORT}/SubAcctDtls"))
     }
     assert owners == {"BO-1": {ISIN: ("LONG", "10")}, "BO-2": {ISIN: ("LONG", "20")}}
+
+
+def sub_accounts(root: Any) -> dict[str, dict[str, tuple[str, str]]]:
+    return {
+        sub.findtext(_ns("AcctOwnr/Id/PrtryId/Id")): balances(sub, "BalForSubAcct")
+        for sub in root.iterfind(_ns(f"{REPORT}/SubAcctDtls"))
+    }
+
+
+def test_a_past_date_s_statement_reports_the_beneficial_owners_of_that_date(books: Any):
+    r = books.register
+    r.move("T-1", ISIN, books.alice, books.bank, 3_000)
+    r.set_beneficial_owners(books.bank, ISIN, {"BO-1": 1_000, "BO-2": 2_000})
+    r.move("T-2", ISIN, books.bank, books.bob, 500, debit_owner="BO-2")
+    r.move("T-3", ISIN, books.alice, books.bank, 250, credit_owner="BO-3")
+    with r.transaction() as session:  # all of that happened yesterday
+        for row in session.scalars(select(Movement)):
+            row.created_at -= timedelta(days=1)
+        for mark in session.scalars(select(BeneficialOwnerSet)):
+            mark.set_at -= timedelta(days=1)
+    r.move("T-4", ISIN, books.bank, books.bob, 1_000, debit_owner="BO-1")  # today
+    yesterday = datetime.now(UTC).date() - timedelta(days=1)
+    past = schema.parse(export_statement(r, books.bank, yesterday), SEMT002)
+    assert balances(past) == {ISIN: ("LONG", "27.5")}
+    assert read.text(past, f"{REPORT}/StmtGnlDtls/SubAcctInd") == "true"
+    assert sub_accounts(past) == {
+        "BO-1": {ISIN: ("LONG", "10")},
+        "BO-2": {ISIN: ("LONG", "15")},
+        "BO-3": {ISIN: ("LONG", "2.5")},
+    }
+    today = schema.parse(export_statement(r, books.bank), SEMT002)
+    assert balances(today) == {ISIN: ("LONG", "17.5")}
+    assert sub_accounts(today) == {"BO-2": {ISIN: ("LONG", "15")}, "BO-3": {ISIN: ("LONG", "2.5")}}
+    before = schema.parse(export_statement(r, books.bank, yesterday - timedelta(days=1)), SEMT002)
+    assert balances(before) == {} and sub_accounts(before) == {}
 
 
 def test_a_statement_for_a_past_date_replays_the_movements_before_its_end(books: Any):

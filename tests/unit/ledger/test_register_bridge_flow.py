@@ -29,7 +29,7 @@ from securities_rails.bridge.messages import recover_signer
 from securities_rails.bridge.register_book import deposit_address, reference_of
 from securities_rails.bridge.register_endpoint import RegisterEndpoint
 from securities_rails.chain.rpc import RevertError
-from securities_rails.ledger.models import OFF_CHAIN, ON_CHAIN
+from securities_rails.ledger.models import OFF_CHAIN, ON_CHAIN, SEGREGATED
 from securities_rails.ledger.register import Register
 
 
@@ -138,6 +138,25 @@ def test_units_sent_to_an_unknown_deposit_address_go_back_to_the_holder(
     assert bridge.home.inbound_reason(stray.message_id())[0] == "SAFE"
     assert bridge.remote.held == 100  # burned, then minted back by the refund
     assert bridge.holding(bridge.omnibus) == 100
+    assert bridge.reconciliation().ok
+
+
+def test_units_sent_to_a_derived_deposit_address_nobody_asked_for_are_credited(
+    bridge: RegisterBridge,
+) -> None:
+    # BOB's account was open when the bridge was configured; CAROL's is opened after, and no one
+    # asks the register for either address: both are derived from the ids alone.
+    bridge.register.open_account("CAROL-001", "Carol Example", SEGREGATED)
+    bridge.home.send_from_account(ALICE_ACCOUNT, ALICE, ISIN, 100, "TOKENISE-1")
+    assert bridge.settle() == 0
+    for account, quantity in ((BOB_ACCOUNT, 30), ("CAROL-001", 20)):
+        sent = bridge.remote.send(ALICE, deposit_address("CSD-TEST", account), quantity)
+        assert bridge.settle() == 0
+        assert bridge.home.inbound_status(sent.message_id()) == InboundStatus.EXECUTED
+        assert bridge.holding(account) == quantity
+    assert bridge.register.account("CAROL-001").deposit_address == deposit_address(
+        "CSD-TEST", "CAROL-001"
+    )
     assert bridge.reconciliation().ok
 
 
