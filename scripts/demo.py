@@ -37,13 +37,11 @@ from securities_rails.bridge.deploy import (
     Limits,
     Signers,
     deploy_bridge,
-    deploy_mint_for_register,
 )
-from securities_rails.bridge.deployment import BridgeDeployment, BridgeSide
+from securities_rails.bridge.deployment import BridgeDeployment
 from securities_rails.bridge.process import endpoints_for
 from securities_rails.bridge.reconciler import read, reconcile
-from securities_rails.bridge.register_book import bridge_address
-from securities_rails.bridge.register_endpoint import RegisterEndpoint, configure
+from securities_rails.bridge.register_endpoint import RegisterEndpoint
 from securities_rails.bridge.runner import InProcessBridge
 from securities_rails.chain.anvil import AnvilNode, free_port, mine
 from securities_rails.chain.contracts import pending_timestamp, registry_at, token_at
@@ -53,6 +51,7 @@ from securities_rails.console import console, done, fields, progress_bar, table
 from securities_rails.csvio import InvestorRow
 from securities_rails.errors import UserError
 from securities_rails.identifiers import format_amount, investor_id_hash, parse_country
+from securities_rails.ledger import operations as ledger_operations
 from securities_rails.ledger.models import ISSUANCE, OMNIBUS, SEGREGATED
 from securities_rails.ledger.register import Register
 from securities_rails.ledger.statement import export_statement
@@ -557,14 +556,15 @@ def ledger_story(home_url: str, admin: Any, agent: Any, alice: Any) -> None:
         compliance=agent.address,
         upgrader=admin.address,
     )
-    remote = deploy_mint_for_register(
-        LEDGER_ISIN,
-        home_url,
-        LEDGER_CHAIN_ID,
-        bridge_address(LEDGER_REGISTER, LEDGER_ISIN),
-        params,
-        Signers(deployer=admin, home_registrar=agent, remote_registrar=agent),
-        (
+    deployment, _ = ledger_operations.deploy(  # what `ape run ledger deploy` does
+        register,
+        register_id=LEDGER_REGISTER,
+        register_chain_id=LEDGER_CHAIN_ID,
+        isin=LEDGER_ISIN,
+        remote=home_url,
+        params=params,
+        signers=Signers(deployer=admin, home_registrar=agent, remote_registrar=agent),
+        instrument=(
             LEDGER_ISIN.encode(),
             b"ESVUFR",
             b"EUR",
@@ -574,10 +574,11 @@ def ledger_story(home_url: str, admin: Any, agent: Any, alice: Any) -> None:
             b"5493001KJTIIGC8Y1R12",
             10**18,
         ),
-        "Example Bank AG shares",
-        "EXBD",
+        name="Example Bank AG shares",
+        symbol="EXBD",
         directory=folder,
     )
+    remote = deployment.remote
     with connected(home_url):
         registry = registry_at(token_at(remote.token).registry())
         expiry = pending_timestamp() + 2 * YEAR
@@ -585,25 +586,10 @@ def ledger_story(home_url: str, admin: Any, agent: Any, alice: Any) -> None:
             registry.registerInvestor(
                 alice.address, investor_id_hash("INV-ALICE"), 276, 1, expiry, sender=agent
             )
-    row = configure(
-        register,
-        register_id=LEDGER_REGISTER,
-        chain_id=LEDGER_CHAIN_ID,
-        isin=LEDGER_ISIN,
-        peer_chain_id=remote.chain_id,
-        peer_bridge=remote.endpoint,
-        validators=validators,
-        threshold=3,
-        confirmations=CONFIRMATIONS,
-    )
-    home = BridgeSide(
-        "home", LEDGER_CHAIN_ID, url, row.address, row.address, None, 0, kind="register"
-    )
-    deployment = BridgeDeployment(LEDGER_ISIN, home, remote)
     done(
-        f"register endpoint {row.address} (pseudo chain {LEDGER_CHAIN_ID}) peered with BridgeMint "
-        f"{remote.endpoint} on chain {remote.chain_id}, mirror {remote.token}; alice's wallet "
-        "registered"
+        f"register endpoint {deployment.home.endpoint} (pseudo chain {LEDGER_CHAIN_ID}) peered "
+        f"with BridgeMint {remote.endpoint} on chain {remote.chain_id}, mirror {remote.token}; "
+        "alice's wallet registered"
     )
 
     processes = InProcessBridge.start(
@@ -639,6 +625,23 @@ def ledger_story(home_url: str, admin: Any, agent: Any, alice: Any) -> None:
     done("wallet -> book entry: alice burns 700 to the custodian's omnibus account")
     processes.settle(confirm)
     register.set_beneficial_owners("CUST-OMNI", LEDGER_ISIN, {"ALICE": 700})
+    done("the custodian records the omnibus holding's beneficial owner: ALICE 700")
+    # From now on every movement on that holding names its owner and keeps the breakdown exact.
+    owner_deposit = book.deposit_address("CUST-OMNI", owner="ALICE")
+    remote_end.chain.send(holder, mirror, "approve", remote_end.address, 300)
+    remote_end.chain.send(holder, remote_end.contract, "send", LEDGER_CHAIN_ID, owner_deposit, 300)
+    processes.settle(confirm)
+    register.move("DEMO-OMNI-OUT", LEDGER_ISIN, "CUST-OMNI", "ALICE-001", 250, debit_owner="ALICE")
+    try:
+        register.move("DEMO-OMNI-BAD", LEDGER_ISIN, "CUST-OMNI", "ALICE-001", 50)
+    except UserError as refused_move:
+        console.print(f"[yellow]✗[/yellow] 50 out of CUST-OMNI naming no owner: {refused_move}")
+    owners = register.beneficial_owners("CUST-OMNI", LEDGER_ISIN)
+    done(
+        "alice burns 300 more to her own deposit address in CUST-OMNI, then 250 move out of it "
+        f"to ALICE-001 debiting her: breakdown {owners} == holding "
+        f"{register.holding('CUST-OMNI', LEDGER_ISIN):,}"
+    )
 
     rows = [
         (account.id, account.kind, f"{register.holding(account.id, LEDGER_ISIN):,}")
