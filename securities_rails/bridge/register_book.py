@@ -48,6 +48,7 @@ from securities_rails.errors import UserError
 from securities_rails.ledger.models import (
     CLIENT_KINDS,
     OFF_CHAIN,
+    UNALLOCATED_OWNER,
     BridgeBlock,
     BridgeEndpointRow,
     BridgeEvent,
@@ -63,6 +64,7 @@ from securities_rails.ledger.register import (
     RefusedError,
     Register,
     book,
+    broken_down,
     holding_in,
     movement_of,
 )
@@ -457,7 +459,7 @@ def reclaim(
                     message.amount,
                     OFF_CHAIN,
                     message.id_hex,
-                    credit_owner=None if sent is None else sent.debit_owner,
+                    credit_owner=_refunded_owner(session, sent, outbound.account, endpoint.isin),
                 ),
             )
     except RefusedError as error:
@@ -520,3 +522,12 @@ def new_outbound_nonce(session: Session, address: str) -> int:
         select(func.max(BridgeOutbound.nonce)).where(BridgeOutbound.address == address)
     )
     return 0 if last is None else int(last) + 1
+
+
+def _refunded_owner(session: Session, sent: Movement | None, account: str, isin: str) -> str | None:
+    """The beneficial owner a refund credits: the one its transfer debited; none, or when the
+    account was broken down by owner since the transfer was sent, ``UNALLOCATED_OWNER``, so
+    that the refund is always payable and the breakdown still adds up to the holding."""
+    if sent is not None and sent.debit_owner is not None:
+        return sent.debit_owner
+    return UNALLOCATED_OWNER if broken_down(session, account, isin) else None

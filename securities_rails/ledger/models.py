@@ -60,6 +60,11 @@ OFF_CHAIN = "off-chain"  # digital omnibus -> client account: units burned or lo
 REDEEM = "redeem"  # client account -> issuance account
 MOVEMENT_KINDS = (ISSUE, TRANSFER, ON_CHAIN, OFF_CHAIN, REDEEM)
 
+# The beneficial owner a refund credits in an omnibus account broken down by owner when the
+# transfer it pays back was sent before the breakdown (so it debited no owner): the custodian
+# allocates these units with the next breakdown it records.
+UNALLOCATED_OWNER = "UNALLOCATED"
+
 # Movement statuses: the register books a movement completely or not at all.
 SETTLED = "settled"
 MOVEMENT_STATUSES = (SETTLED,)

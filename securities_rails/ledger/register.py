@@ -726,7 +726,7 @@ def owner_change(
         return None
     owners = breakdown_in(session, account.id, isin)
     if owner is None:
-        if owners:
+        if owners or broken_down(session, account.id, isin):
             raise RefusedError(
                 field,
                 f"{account.id}'s holding of {isin} is broken down by beneficial owner: name the "
@@ -751,6 +751,23 @@ def owner_change(
             LACK_OF_SECURITIES,
         )
     return account.id, isin, owner, change
+
+
+def broken_down(session: Session, account: str, isin: str) -> bool:
+    """Whether ``account``'s holding of ``isin`` was ever broken down by owner: once it was, it
+    stays so (at zero too), so units credited later cannot go unowned and a refund can always
+    credit the owner its transfer debited."""
+    recorded = select(BeneficialOwnerSet.id).where(
+        BeneficialOwnerSet.account == account, BeneficialOwnerSet.isin == isin
+    )
+    owned = select(Movement.id).where(
+        Movement.isin == isin,
+        ((Movement.debit == account) & Movement.debit_owner.is_not(None))
+        | ((Movement.credit == account) & Movement.credit_owner.is_not(None)),
+    )
+    return session.scalar(recorded.limit(1)) is not None or (
+        session.scalar(owned.limit(1)) is not None
+    )
 
 
 def _apply_owner(session: Session, account: str, isin: str, owner: str, change: int) -> None:

@@ -30,6 +30,7 @@ from securities_rails.ledger.models import (
     REDEEM,
     SEGREGATED,
     TRANSFER,
+    UNALLOCATED_OWNER,
     BeneficialOwner,
     BeneficialOwnerSet,
     Holding,
@@ -401,3 +402,35 @@ def test_only_an_omnibus_account_s_owners_have_deposit_addresses(bridge: Registe
         bridge.home.deposit_address(ALICE_ACCOUNT, "OWNER-1")
     assert (caught.value.field, caught.value.reason) == ("owner", "SAFE")
     assert snapshot(bridge.register) == before
+
+
+def test_a_refund_of_a_send_made_before_the_breakdown_credits_unallocated_units(
+    bridge: RegisterBridge,
+):
+    bridge.register.open_account("CUST-TWO", "Second custodian (clients)", OMNIBUS)
+    bridge.register.move("T-2", BRIDGE_ISIN, ALICE_ACCOUNT, "CUST-TWO", 100)
+    message = bridge.home.send_from_account("CUST-TWO", CAROL, BRIDGE_ISIN, 50, "TOKENISE-2")
+    # Broken down while the send is in flight: it debited no owner.
+    bridge.register.set_beneficial_owners("CUST-TWO", BRIDGE_ISIN, {"OWNER-9": 50})
+    assert bridge.settle() == 0  # CAROL is refused on the chain: refunded all the same
+    assert bridge.home.outbound(message.nonce).status == OutboundStatus.REFUNDED
+    assert adds_up(bridge.register, "CUST-TWO", BRIDGE_ISIN) == {
+        UNALLOCATED_OWNER: 50,
+        "OWNER-9": 50,
+    }
+    assert bridge.reconciliation().ok
+
+
+def test_a_holding_once_broken_down_stays_so_at_zero(register: Register):
+    register.open_account("ISSUER-X", "Issuer", ISSUANCE)
+    register.open_account("OMNI-X", "Custodian", OMNIBUS)
+    register.open_account("CLIENT-X", "Client", SEGREGATED)
+    register.add_instrument(BRIDGE_ISIN, "ISSUER-X")
+    register.issue(BRIDGE_ISIN, "OMNI-X", 10, "I-1", credit_owner="OWNER-1")
+    register.move("M-1", BRIDGE_ISIN, "OMNI-X", "CLIENT-X", 10, debit_owner="OWNER-1")
+    assert register.holding("OMNI-X", BRIDGE_ISIN) == 0
+    assert register.beneficial_owners("OMNI-X", BRIDGE_ISIN) == {}
+    with pytest.raises(RefusedError) as unowned:
+        register.move("M-2", BRIDGE_ISIN, "CLIENT-X", "OMNI-X", 5)
+    assert unowned.value.field == "credit_owner" and unowned.value.reason == "SAFE"
+    assert register.movement("M-2") is None
