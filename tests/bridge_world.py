@@ -15,6 +15,8 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -295,3 +297,19 @@ class Harness:
         return subprocess.run(
             [*argv, "--once", *args], env=env, capture_output=True, text=True, timeout=120
         )
+
+
+class Killed(Exception):  # noqa: N818 (what it simulates)
+    """Raised by a process hook at a crash point: the process dies there (``kill -9``)."""
+
+
+def kill_at(point: str, nth: int) -> Callable[[str], None]:
+    """A hook that raises ``Killed`` the ``nth`` time the process reaches ``point``."""
+    reached = Counter[str]()
+
+    def hook(name: str) -> None:
+        reached[name] += 1
+        if name == point and reached[name] == nth:
+            raise Killed(f"killed at {point} (#{nth})")
+
+    return hook

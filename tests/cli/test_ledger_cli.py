@@ -1,7 +1,8 @@
 """`ape run ledger` end to end: a register opened, issued and bridged from the command line to a
 BridgeMint on an Anvil of its own; the bridge's validators and relayer run in-process (as in
 tests/e2e/test_ledger_bridge_flow.py) between commands. Every refusal exits 1 with one line
-naming the field and moves nothing; every XML written validates against the ISO 20022 schemas."""
+naming the field and moves nothing; every XML written validates against the ISO 20022 schemas.
+Every test runs with the register on SQLite and on PostgreSQL (``database_url``)."""
 
 from __future__ import annotations
 

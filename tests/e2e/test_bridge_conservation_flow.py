@@ -88,7 +88,7 @@ from bridge_model import (
     Transfer,
     other,
 )
-from bridge_world import Harness
+from bridge_world import Harness, Killed, kill_at
 from eth_abi import decode as abi_decode
 from eth_abi import encode as abi_encode
 from eth_account import Account
@@ -143,22 +143,6 @@ KNOWN_BUG_EXECUTE_GAS = False
 STATS: Counter[str] = Counter()
 SECONDS: Counter[str] = Counter()  # time spent, by rule and activity (printed with -s)
 EXAMPLES = itertools.count()
-
-
-class Killed(Exception):  # noqa: N818 (what it simulates)
-    """Raised by a process hook at a crash point: the process dies there (``kill -9``)."""
-
-
-def kill_at(point: str, nth: int) -> Callable[[str], None]:
-    """A hook that raises ``Killed`` the ``nth`` time the process reaches ``point``."""
-    reached = Counter[str]()
-
-    def hook(name: str) -> None:
-        reached[name] += 1
-        if name == point and reached[name] == nth:
-            raise Killed(f"killed at {point} (#{nth})")
-
-    return hook
 
 
 @contextmanager

@@ -1,7 +1,8 @@
 """The book-entry register bridged to a real chain: a ``BridgeMint`` and its mirror on an Anvil of
 their own, peered with the register's pseudo chain id and bridge address; real validators and a
 relayer (``InProcessBridge``, through ``endpoints_for`` and a deployment file) carry a round
-trip book entry -> wallet -> book entry, and the reconciler proves conservation."""
+trip book entry -> wallet -> book entry, and the reconciler proves conservation. Every test runs
+with the register on SQLite and on PostgreSQL (``database_url``, tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -44,12 +45,12 @@ CONFIRMATIONS = 2
 
 
 @pytest.fixture
-def world(tmp_path: Path) -> Iterator[dict[str, Any]]:
+def world(tmp_path: Path, database_url: str) -> Iterator[dict[str, Any]]:
     admin, registrar, alice = (accounts.test_accounts[i] for i in (0, 2, 3))
     node = AnvilNode(chain_id=CHAIN, port=free_port()).start()
     try:
         # The register's end comes first: BridgeMint is peered with its address.
-        url = f"sqlite:///{tmp_path / 'register.sqlite3'}"
+        url = database_url  # SQLite, then PostgreSQL
         register = Register(url)
         register.open_account("ISSUER-EXAG", "Example AG", ISSUANCE)
         register.open_account("ALICE-001", "Alice Example", SEGREGATED)

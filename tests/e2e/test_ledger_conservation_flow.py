@@ -80,7 +80,16 @@ from typing import Any
 
 import pytest
 from ape import accounts
-from bridge_world import CONFIRMATIONS, THRESHOLD, VALIDATOR_KEYS, VALIDATORS, params, rpc
+from bridge_world import (
+    CONFIRMATIONS,
+    THRESHOLD,
+    VALIDATOR_KEYS,
+    VALIDATORS,
+    Killed,
+    kill_at,
+    params,
+    rpc,
+)
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from hypothesis import event, settings
@@ -145,22 +154,6 @@ ERC20: list[dict[str, Any]] = [
 PG_BIN = Path(os.environ.get("SECURITIES_RAILS_PG_BIN", "/usr/lib/postgresql/15/bin"))
 STATS: Counter[str] = Counter()
 EXAMPLES = itertools.count()
-
-
-class Killed(Exception):  # noqa: N818 (what it simulates)
-    """Raised by a process hook at a crash point: the process dies there (``kill -9``)."""
-
-
-def kill_at(point: str, nth: int) -> Callable[[str], None]:
-    """A hook that raises ``Killed`` the ``nth`` time the process reaches ``point``."""
-    reached = Counter[str]()
-
-    def hook(name: str) -> None:
-        reached[name] += 1
-        if name == point and reached[name] == nth:
-            raise Killed(f"killed at {point} (#{nth})")
-
-    return hook
 
 
 # ---------------------------------------------------------------------- the chain, deployed once

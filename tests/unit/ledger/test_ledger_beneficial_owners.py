@@ -13,9 +13,8 @@ from typing import Any
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from ledger_checks import refused, snapshot
 from register_bridge import ALICE, ALICE_ACCOUNT, CAROL, ISSUED, RegisterBridge, make_bridge
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 from stdnum import isin as stdnum_isin
 from suite_data import ISIN as BRIDGE_ISIN
 
@@ -31,40 +30,11 @@ from securities_rails.ledger.models import (
     SEGREGATED,
     TRANSFER,
     UNALLOCATED_OWNER,
-    BeneficialOwner,
-    BeneficialOwnerSet,
-    Holding,
-    Movement,
-    OwnerDeposit,
-    SecuritiesAccount,
 )
 from securities_rails.ledger.register import RefusedError, Register
 
 ISIN, ISSUED_BOOKS = "DE000BAY0017", 10_000  # as in conftest.py
 Books = Any  # conftest.Books
-
-
-def snapshot(register: Register) -> dict[str, list[tuple[Any, ...]]]:
-    """Every row of the tables a movement writes, to show that a refusal wrote nothing."""
-    tables: dict[str, list[tuple[Any, ...]]] = {}
-    models = (SecuritiesAccount, Holding, Movement, BeneficialOwner, BeneficialOwnerSet)
-    with Session(register.engine) as session:
-        for model in (*models, OwnerDeposit):
-            rows = session.scalars(select(model)).all()
-            tables[model.__tablename__] = sorted(
-                tuple(sorted((k, repr(v)) for k, v in vars(row).items() if k[0] != "_"))
-                for row in rows
-            )
-    return tables
-
-
-def refused(register: Register, action: Any, field: str, reason: str) -> RefusedError:
-    before = snapshot(register)
-    with pytest.raises(RefusedError) as caught:
-        action()
-    assert (caught.value.field, caught.value.reason) == (field, reason), caught.value
-    assert snapshot(register) == before, "a refusal writes nothing"
-    return caught.value
 
 
 def adds_up(register: Register, account: str, isin: str = ISIN) -> dict[str, int]:

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from ledger_checks import refused, snapshot
 from sqlalchemy import create_engine, inspect, select, text
 from sqlalchemy.orm import Session
 
@@ -24,10 +25,6 @@ from securities_rails.ledger.models import (
     SCHEMA_VERSION,
     SEGREGATED,
     TRANSFER,
-    BeneficialOwner,
-    Holding,
-    Instrument,
-    Movement,
     SchemaVersion,
     SecuritiesAccount,
 )
@@ -36,29 +33,6 @@ from securities_rails.ledger.register import RefusedError, Register
 # As in conftest.py (a test module cannot import it: several conftest modules share the name).
 ISIN, OTHER_ISIN, CHAIN, ISSUED = "DE000BAY0017", "US0378331005", 31337, 10_000
 Books = Any  # conftest.Books
-
-
-def snapshot(register: Register) -> dict[str, list[tuple[Any, ...]]]:
-    """Every row of every table, to show that a refusal wrote nothing."""
-    tables: dict[str, list[tuple[Any, ...]]] = {}
-    with Session(register.engine) as session:
-        for model in (SecuritiesAccount, Instrument, Holding, Movement, BeneficialOwner):
-            rows = session.scalars(select(model)).all()
-            tables[model.__tablename__] = sorted(
-                tuple(sorted((k, repr(v)) for k, v in vars(row).items() if k[0] != "_"))
-                for row in rows
-            )
-    return tables
-
-
-def refused(register: Register, action: Any, field: str, reason: str) -> RefusedError:
-    before = snapshot(register)
-    with pytest.raises(RefusedError) as caught:
-        action()
-    assert caught.value.field == field, caught.value
-    assert caught.value.reason == reason, caught.value
-    assert snapshot(register) == before, "a refusal writes nothing"
-    return caught.value
 
 
 def conservation(register: Register, isin: str = ISIN) -> int:
