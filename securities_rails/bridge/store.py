@@ -35,24 +35,20 @@ from sqlalchemy import (
     UniqueConstraint,
     and_,
     bindparam,
-    create_engine,
-    event,
     func,
     or_,
     select,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import ArgumentError, IntegrityError, ProgrammingError
+from sqlalchemy.exc import IntegrityError, ProgrammingError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from securities_rails.bridge.messages import Message
+from securities_rails.database import open_database
 from securities_rails.errors import UserError
 
 DEFAULT_URL = "sqlite:///bridge.sqlite3"
-SQLITE_BUSY_TIMEOUT_MS = 30_000
-READ_ONLY = "securities_rails_read_only"  # execution option of the reads' transactions
 
 # Message states, as the relayer sees them.
 OUTBOUND_QUEUED = "outbound_queued"  # taken on its source, waiting for outbound headroom
@@ -519,20 +515,9 @@ class Store:
     """The database of one deployment's bridge processes."""
 
     def __init__(self, url: str = DEFAULT_URL) -> None:
-        try:
-            parsed = make_url(url)
-        except ArgumentError:
-            raise UserError("db", f"{url!r} is not a database URL") from None
-        self.dialect = parsed.get_backend_name()
-        if self.dialect not in ("sqlite", "postgresql"):
-            raise UserError("db", f"{self.dialect} is not supported: use sqlite or postgresql")
-        self.url = parsed.render_as_string(hide_password=True)
-        if self.dialect == "sqlite":
-            self.engine = create_engine(parsed)
-            _sqlite_immediate_transactions(self.engine)
-        else:
-            self.engine = create_engine(parsed, pool_pre_ping=True)
-        self._reader = self.engine.execution_options(**{READ_ONLY: True})
+        database = open_database(url)
+        self.url, self.dialect = database.url, database.dialect
+        self.engine, self._reader = database.engine, database.reader
         self._create_tables()
 
     def _create_tables(self) -> None:
@@ -701,24 +686,3 @@ def _to(query: Any, destinations: Destinations | None) -> Any:
             )
         )
     )
-
-
-def _sqlite_immediate_transactions(engine: Engine) -> None:
-    """SQLite: WAL, a busy timeout, foreign keys, and BEGIN IMMEDIATE, so that two processes on
-    one file serialise their writes instead of failing on a lock upgrade. A read-only
-    transaction (``Store._read``) begins DEFERRED: in WAL mode it reads a snapshot without
-    taking the write lock, so reads neither wait for writers nor hold them up."""
-
-    @event.listens_for(engine, "connect")
-    def _connect(dbapi_connection: Any, _record: Any) -> None:
-        dbapi_connection.isolation_level = None  # the driver's own BEGIN handling is off
-        cursor = dbapi_connection.cursor()
-        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
-        cursor.execute("PRAGMA journal_mode = WAL")
-        cursor.execute("PRAGMA foreign_keys = ON")
-        cursor.close()
-
-    @event.listens_for(engine, "begin")
-    def _begin(connection: Any) -> None:
-        read_only = connection.get_execution_options().get(READ_ONLY, False)
-        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")

@@ -33,11 +33,12 @@ from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import create_engine, delete, event, insert, inspect, select
-from sqlalchemy.engine import Connection, Engine, make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, ProgrammingError
+from sqlalchemy import delete, insert, inspect, select
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError, IntegrityError, ProgrammingError
 from sqlalchemy.orm import Session
 
+from securities_rails.database import open_database
 from securities_rails.errors import UserError
 from securities_rails.identifiers import parse_isin, parse_lei
 from securities_rails.ledger.models import (
@@ -71,8 +72,6 @@ from securities_rails.ledger.models import (
 )
 
 DEFAULT_URL = "sqlite:///ledger.sqlite3"
-SQLITE_BUSY_TIMEOUT_MS = 30_000
-READ_ONLY = "securities_rails_read_only"
 ATTEMPTS = 5  # a move that loses a race (same reference, a deadlock) is tried again
 
 # ISO 20022 reason codes (sese.024) of the register's refusals.
@@ -159,20 +158,9 @@ class Register:
     """A book-entry register in one database; every method is one transaction."""
 
     def __init__(self, url: str = DEFAULT_URL) -> None:
-        try:
-            parsed = make_url(url)
-        except ArgumentError:
-            raise UserError("db", f"{url!r} is not a database URL") from None
-        self.dialect = parsed.get_backend_name()
-        if self.dialect not in ("sqlite", "postgresql"):
-            raise UserError("db", f"{self.dialect} is not supported: use sqlite or postgresql")
-        self.url = parsed.render_as_string(hide_password=True)
-        if self.dialect == "sqlite":
-            self.engine = create_engine(parsed)
-            _sqlite_immediate_transactions(self.engine)
-        else:
-            self.engine = create_engine(parsed, pool_pre_ping=True)
-        self._reader = self.engine.execution_options(**{READ_ONLY: True})
+        database = open_database(url)
+        self.url, self.dialect = database.url, database.dialect
+        self.engine, self._reader = database.engine, database.reader
         try:
             self._open_tables()
         except BaseException:
@@ -967,22 +955,3 @@ def _apply(session: Session, account: SecuritiesAccount, isin: str, change: int)
 
 def _sqlstate(error: DBAPIError) -> str | None:
     return getattr(error.orig, "sqlstate", None)
-
-
-def _sqlite_immediate_transactions(engine: Engine) -> None:
-    """SQLite: WAL, a busy timeout, foreign keys, and BEGIN IMMEDIATE for writes (two processes
-    on one file serialise their writes); read-only transactions begin DEFERRED."""
-
-    @event.listens_for(engine, "connect")
-    def _connect(dbapi_connection: Any, _record: Any) -> None:
-        dbapi_connection.isolation_level = None
-        cursor = dbapi_connection.cursor()
-        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
-        cursor.execute("PRAGMA journal_mode = WAL")
-        cursor.execute("PRAGMA foreign_keys = ON")
-        cursor.close()
-
-    @event.listens_for(engine, "begin")
-    def _begin(connection: Any) -> None:
-        read_only = connection.get_execution_options().get(READ_ONLY, False)
-        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
