@@ -20,12 +20,15 @@ interface IInvestorRegistry {
     /// @param category Investor category (1 retail, 2 professional, 3 institutional, more by admin).
     /// @param expiry Unix time after which the investor is no longer eligible.
     /// @param kind What the wallet is.
+    /// @param multiWallet The investor has, or has had, more than one wallet: a token then keeps
+    /// a record of the investor's holding; otherwise the holding is this wallet's balance.
     struct Identity {
         uint96 investor;
         uint16 country;
         uint8 category;
         uint40 expiry;
         WalletKind kind;
+        bool multiWallet;
     }
 
     /// @notice The investor id is not registered.
@@ -108,6 +111,9 @@ interface IInvestorRegistry {
     function identityOf(address wallet) external view returns (Identity memory);
     /// @notice The records of both parties of a transfer, in one call.
     function identityPair(address from, address to) external view returns (Identity memory, Identity memory);
+    /// @notice The first wallet ever linked to the investor with key `key` (0 when unknown): until
+    /// the investor had a second wallet, no other wallet of it could hold units.
+    function firstWallet(uint96 key) external view returns (address);
     /// @notice The investor id `wallet` belongs or belonged to (0 when never registered).
     function investorIdOf(address wallet) external view returns (bytes32);
     /// @notice An investor's attributes and wallet count; all zero (expiry 0) for an unknown investor.

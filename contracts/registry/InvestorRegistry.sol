@@ -10,13 +10,22 @@ import {IInvestorRegistry} from "../../interfaces/IInvestorRegistry.sol";
 
 /// @title InvestorRegistry
 /// @notice Investor registry shared by many instruments. Each wallet has one packed record
-/// (investor key, country, category, expiry, kind) so that a token reads one slot per party.
-/// Investor attributes are copied into each of the investor's wallets; `updateInvestor` rewrites
-/// them all (at most MAX_WALLETS_PER_INVESTOR, passed in by the caller and checked on-chain).
+/// (investor key, country, category, expiry, kind, multi-wallet flag) so that a token reads one
+/// slot per party. Investor attributes are copied into each of the investor's wallets;
+/// `updateInvestor` rewrites them all (at most MAX_WALLETS_PER_INVESTOR, passed in by the caller
+/// and checked on-chain).
 /// @dev The investor key is the first 12 bytes of the investor id (itself a hash of the
 /// registrar's off-chain id), so no counter or id mapping is written when an investor is added.
 /// A removed or replaced wallet is retired, never reused: token balances left in it keep
 /// counting for the investor it was bound to.
+///
+/// Tokens count holdings per investor. While an investor has had only one wallet, its holding of
+/// an instrument is that wallet's balance, and tokens store nothing more. The registry therefore
+/// remembers each investor's first wallet, and when a second wallet is linked (registration or
+/// recovery) it sets `multiWallet` on the first wallet's record and on every later one: tokens
+/// keep a holding record for those investors, started from the first wallet's balance.
+/// Registering an investor still writes two slots, because the investor id's last 20 bytes are
+/// stored half in the investor's slot and half in its first wallet's record.
 /// @custom:security-contact see docs/security.md
 contract InvestorRegistry is IInvestorRegistry, AccessControlDefaultAdminRulesUpgradeable, UUPSUpgradeable {
     /// @notice Writes investors, wallets and system accounts.
@@ -26,19 +35,31 @@ contract InvestorRegistry is IInvestorRegistry, AccessControlDefaultAdminRulesUp
     /// @inheritdoc IInvestorRegistry
     uint8 public constant MAX_WALLETS_PER_INVESTOR = 16;
 
-    /// @dev An investor in one slot: the id is `bytes12(key) ++ idTail`, so only its last 20 bytes
-    /// are stored; attributes are shared by all its wallets. `expiry != 0` marks an investor.
+    /// @dev An investor in one slot. The id is `bytes12(key) ++ idMiddle ++ idEnd`, with `idEnd` in
+    /// the first wallet's record; the attributes live in the wallet records (the first wallet's is
+    /// kept current even once retired). `firstWallet != 0` marks an investor.
     struct Investor {
-        bytes20 idTail;
+        address firstWallet;
+        bytes10 idMiddle;
+        uint8 walletCount; // wallets linked now (retired ones excluded)
+        bool multiWallet; // has had more than one wallet
+    }
+
+    /// @dev A wallet in one slot: its `Identity`, plus, in an investor's first wallet only, the
+    /// last 10 bytes of the investor id.
+    struct Record {
+        uint96 investor;
         uint16 country;
         uint8 category;
         uint40 expiry;
-        uint8 walletCount;
+        WalletKind kind;
+        bool multiWallet;
+        bytes10 idEnd;
     }
 
     /// @custom:storage-location erc7201:securities-rails.storage.InvestorRegistry
     struct RegistryStorage {
-        mapping(address wallet => Identity) wallets;
+        mapping(address wallet => Record) wallets;
         mapping(uint96 key => Investor) investors;
         mapping(uint8 category => string) categoryLabels;
     }
@@ -113,49 +134,57 @@ contract InvestorRegistry is IInvestorRegistry, AccessControlDefaultAdminRulesUp
         _checkAttributes($, country, category, expiry);
         uint96 key = investorKey(investorId);
         Investor storage inv = $.investors[key];
-        if (!_isInvestor(inv, investorId)) revert UnknownInvestor(investorId);
+        if (!_isInvestor($, inv, investorId)) revert UnknownInvestor(investorId);
         if (wallets.length != inv.walletCount) revert WalletListMismatch(investorId);
         address previous = address(0);
         for (uint256 i; i < wallets.length; ++i) {
             address w = wallets[i];
-            Identity storage rec = $.wallets[w];
+            Record storage rec = $.wallets[w];
             // Ascending order proves the list has no duplicates; with the count, it is complete.
             if (w <= previous || rec.kind != WalletKind.Investor || rec.investor != key) {
                 revert WalletListMismatch(investorId);
             }
             previous = w;
-            rec.country = country;
-            rec.category = category;
-            rec.expiry = expiry;
+            _writeAttributes(rec, country, category, expiry);
         }
-        inv.country = country;
-        inv.category = category;
-        inv.expiry = expiry;
+        // The first wallet's record holds the investor's attributes even once it is retired.
+        _writeAttributes($.wallets[inv.firstWallet], country, category, expiry);
         emit InvestorUpdated(investorId, country, category, expiry);
     }
 
     /// @inheritdoc IInvestorRegistry
     function removeWallet(address wallet) external onlyRole(REGISTRAR_ROLE) {
         RegistryStorage storage $ = _store();
-        Identity storage rec = $.wallets[wallet];
+        Record storage rec = $.wallets[wallet];
         if (rec.kind != WalletKind.Investor) revert WalletNotRegistered(wallet);
         Investor storage inv = $.investors[rec.investor];
         rec.kind = WalletKind.Retired;
         inv.walletCount -= 1;
-        emit WalletRemoved(wallet, _idOf(rec.investor, inv));
+        emit WalletRemoved(wallet, _idOf($, rec.investor, inv));
     }
 
     /// @inheritdoc IInvestorRegistry
     function recoverWallet(address lostWallet, address newWallet) external onlyRole(REGISTRAR_ROLE) {
         RegistryStorage storage $ = _store();
-        Identity memory lost = $.wallets[lostWallet];
+        Record memory lost = $.wallets[lostWallet];
         if (lost.kind != WalletKind.Investor) revert WalletNotRegistered(lostWallet);
         if (newWallet == address(0)) revert ZeroValue();
         WalletKind newKind = $.wallets[newWallet].kind;
         if (newKind != WalletKind.None) revert WalletAlreadyRegistered(newWallet, newKind);
-        $.wallets[newWallet] = lost;
+        Investor storage inv = $.investors[lost.investor];
+        // Units of instruments not recovered yet stay in the lost wallet: the investor now has two.
+        _markMultiWallet($, inv);
         $.wallets[lostWallet].kind = WalletKind.Retired;
-        emit WalletRecovered(lostWallet, newWallet, _idOf(lost.investor, $.investors[lost.investor]));
+        $.wallets[newWallet] = Record({
+            investor: lost.investor,
+            country: lost.country,
+            category: lost.category,
+            expiry: lost.expiry,
+            kind: WalletKind.Investor,
+            multiWallet: true,
+            idEnd: bytes10(0)
+        });
+        emit WalletRecovered(lostWallet, newWallet, _idOf($, lost.investor, inv));
     }
 
     /// @inheritdoc IInvestorRegistry
@@ -164,13 +193,13 @@ contract InvestorRegistry is IInvestorRegistry, AccessControlDefaultAdminRulesUp
         RegistryStorage storage $ = _store();
         WalletKind kind = $.wallets[account].kind;
         if (kind != WalletKind.None) revert WalletAlreadyRegistered(account, kind);
-        $.wallets[account] = Identity({investor: 0, country: 0, category: 0, expiry: 0, kind: WalletKind.System});
+        $.wallets[account].kind = WalletKind.System;
         emit SystemAccountRegistered(account, label);
     }
 
     /// @inheritdoc IInvestorRegistry
     function removeSystemAccount(address account) external onlyRole(REGISTRAR_ROLE) {
-        Identity storage rec = _store().wallets[account];
+        Record storage rec = _store().wallets[account];
         if (rec.kind != WalletKind.System) revert WalletNotRegistered(account);
         rec.kind = WalletKind.Retired;
         emit SystemAccountRemoved(account);
@@ -186,20 +215,25 @@ contract InvestorRegistry is IInvestorRegistry, AccessControlDefaultAdminRulesUp
 
     /// @inheritdoc IInvestorRegistry
     function identityOf(address wallet) external view returns (Identity memory) {
-        return _store().wallets[wallet];
+        return _identity(_store().wallets[wallet]);
     }
 
     /// @inheritdoc IInvestorRegistry
     function identityPair(address from, address to) external view returns (Identity memory, Identity memory) {
         RegistryStorage storage $ = _store();
-        return ($.wallets[from], $.wallets[to]);
+        return (_identity($.wallets[from]), _identity($.wallets[to]));
+    }
+
+    /// @inheritdoc IInvestorRegistry
+    function firstWallet(uint96 key) external view returns (address) {
+        return _store().investors[key].firstWallet;
     }
 
     /// @inheritdoc IInvestorRegistry
     function investorIdOf(address wallet) external view returns (bytes32) {
         RegistryStorage storage $ = _store();
         uint96 key = $.wallets[wallet].investor;
-        return key == 0 ? bytes32(0) : _idOf(key, $.investors[key]);
+        return key == 0 ? bytes32(0) : _idOf($, key, $.investors[key]);
     }
 
     /// @inheritdoc IInvestorRegistry
@@ -208,10 +242,12 @@ contract InvestorRegistry is IInvestorRegistry, AccessControlDefaultAdminRulesUp
         view
         returns (uint96 key, uint16 country, uint8 category, uint40 expiry, uint8 walletCount)
     {
+        RegistryStorage storage $ = _store();
         key = investorKey(investorId);
-        Investor storage inv = _store().investors[key];
-        if (!_isInvestor(inv, investorId)) return (key, 0, 0, 0, 0);
-        return (key, inv.country, inv.category, inv.expiry, inv.walletCount);
+        Investor storage inv = $.investors[key];
+        if (!_isInvestor($, inv, investorId)) return (key, 0, 0, 0, 0);
+        Record storage first = $.wallets[inv.firstWallet];
+        return (key, first.country, first.category, first.expiry, inv.walletCount);
     }
 
     /// @inheritdoc IInvestorRegistry
@@ -221,7 +257,7 @@ contract InvestorRegistry is IInvestorRegistry, AccessControlDefaultAdminRulesUp
 
     /// @inheritdoc IInvestorRegistry
     function isEligible(address wallet) external view returns (bool) {
-        Identity storage rec = _store().wallets[wallet];
+        Record storage rec = _store().wallets[wallet];
         return rec.kind == WalletKind.System || (rec.kind == WalletKind.Investor && rec.expiry > block.timestamp);
     }
 
@@ -258,23 +294,72 @@ contract InvestorRegistry is IInvestorRegistry, AccessControlDefaultAdminRulesUp
         uint96 key = investorKey(investorId);
         if (key == 0) revert ZeroValue(); // key 0 means "no investor" (system accounts) to tokens
         Investor storage inv = $.investors[key];
-        if (inv.expiry == 0) {
+        if (inv.firstWallet == address(0)) {
             $.investors[key] =
-                Investor({idTail: bytes20(uint160(uint256(investorId))), country: country, category: category, expiry: expiry, walletCount: 1});
+                Investor({firstWallet: wallet, idMiddle: bytes10(investorId << 96), walletCount: 1, multiWallet: false});
+            $.wallets[wallet] = Record({
+                investor: key,
+                country: country,
+                category: category,
+                expiry: expiry,
+                kind: WalletKind.Investor,
+                multiWallet: false,
+                idEnd: bytes10(investorId << 176)
+            });
             emit InvestorUpdated(investorId, country, category, expiry);
         } else {
-            if (!_isInvestor(inv, investorId)) revert InvestorKeyCollision(investorId, _idOf(key, inv));
-            if (inv.country != country || inv.category != category || inv.expiry != expiry) {
+            if (!_isInvestor($, inv, investorId)) revert InvestorKeyCollision(investorId, _idOf($, key, inv));
+            Record storage first = $.wallets[inv.firstWallet];
+            if (first.country != country || first.category != category || first.expiry != expiry) {
                 revert InvestorAttributesDiffer(investorId);
             }
             if (inv.walletCount >= MAX_WALLETS_PER_INVESTOR) {
                 revert TooManyWallets(investorId, MAX_WALLETS_PER_INVESTOR);
             }
             inv.walletCount += 1;
+            _markMultiWallet($, inv);
+            $.wallets[wallet] = Record({
+                investor: key,
+                country: country,
+                category: category,
+                expiry: expiry,
+                kind: WalletKind.Investor,
+                multiWallet: true,
+                idEnd: bytes10(0)
+            });
         }
-        $.wallets[wallet] =
-            Identity({investor: key, country: country, category: category, expiry: expiry, kind: WalletKind.Investor});
         emit WalletRegistered(wallet, investorId, key);
+    }
+
+    /// @dev The investor gets (or got) a second wallet: from now on tokens keep a holding record
+    /// for it, so its first wallet is marked too (every later wallet is marked when written).
+    function _markMultiWallet(RegistryStorage storage $, Investor storage inv) private {
+        if (!inv.multiWallet) {
+            inv.multiWallet = true;
+            $.wallets[inv.firstWallet].multiWallet = true;
+        }
+    }
+
+    function _writeAttributes(Record storage rec, uint16 country, uint8 category, uint40 expiry) private {
+        rec.country = country;
+        rec.category = category;
+        rec.expiry = expiry;
+    }
+
+    /// @dev The public part of a wallet record (all but `idEnd`), unpacked from one storage read.
+    function _identity(Record storage rec) private view returns (Identity memory id) {
+        uint256 word;
+        assembly ("memory-safe") {
+            word := sload(rec.slot)
+        }
+        // Record's packing, from the lowest bits: investor 96, country 16, category 8, expiry 40,
+        // kind 8, multiWallet 8 (idEnd, the last 80 bits, is not part of the identity).
+        id.investor = uint96(word);
+        id.country = uint16(word >> 96);
+        id.category = uint8(word >> 112);
+        id.expiry = uint40(word >> 120);
+        id.kind = WalletKind(uint8(word >> 160));
+        id.multiWallet = uint8(word >> 168) != 0;
     }
 
     function _checkAttributes(RegistryStorage storage $, uint16 country, uint8 category, uint40 expiry)
@@ -289,12 +374,19 @@ contract InvestorRegistry is IInvestorRegistry, AccessControlDefaultAdminRulesUp
         if (expiry <= block.timestamp) revert ExpiryNotInFuture(expiry);
     }
 
-    function _isInvestor(Investor storage inv, bytes32 investorId) private view returns (bool) {
-        return inv.expiry != 0 && inv.idTail == bytes20(uint160(uint256(investorId)));
+    function _isInvestor(RegistryStorage storage $, Investor storage inv, bytes32 investorId)
+        private
+        view
+        returns (bool)
+    {
+        address first = inv.firstWallet;
+        return first != address(0) && inv.idMiddle == bytes10(investorId << 96)
+            && $.wallets[first].idEnd == bytes10(investorId << 176);
     }
 
-    function _idOf(uint96 key, Investor storage inv) private view returns (bytes32) {
-        return bytes32(uint256(key) << 160 | uint256(uint160(inv.idTail)));
+    function _idOf(RegistryStorage storage $, uint96 key, Investor storage inv) private view returns (bytes32) {
+        return bytes32(uint256(key) << 160) | (bytes32(inv.idMiddle) >> 96)
+            | (bytes32($.wallets[inv.firstWallet].idEnd) >> 176);
     }
 
     function _defineCategory(RegistryStorage storage $, uint8 category, string memory label) private {

@@ -133,6 +133,75 @@ contract InvestorRegistryTest is SuiteTest {
         assertEq(registry.investorIdOf(eve2), EVE_ID, "same investor");
     }
 
+    // ------------------------------------------------------------------ first wallet, multiWallet
+
+    function test_firstWallet_isTheFirstWalletEverLinked() public {
+        assertEq(registry.firstWallet(_key(EVE_ID)), address(0), "unknown investor");
+        vm.prank(registryRegistrar);
+        registry.registerInvestor(eve, EVE_ID, 756, 2, EXPIRY);
+        assertEq(registry.firstWallet(_key(EVE_ID)), eve, "first");
+        vm.prank(registryRegistrar);
+        registry.registerInvestor(eve2, EVE_ID, 756, 2, EXPIRY);
+        vm.prank(registryRegistrar);
+        registry.removeWallet(eve);
+        assertEq(registry.firstWallet(_key(EVE_ID)), eve, "still the first once retired");
+    }
+
+    function test_multiWallet_offWhileTheInvestorHasHadOneWallet() public {
+        vm.prank(registryRegistrar);
+        registry.registerInvestor(eve, EVE_ID, 756, 2, EXPIRY);
+        assertFalse(registry.identityOf(eve).multiWallet, "one wallet");
+        vm.prank(registryRegistrar);
+        registry.removeWallet(eve);
+        assertFalse(registry.identityOf(eve).multiWallet, "still only ever one");
+    }
+
+    function test_multiWallet_secondWalletMarksTheFirstToo() public {
+        vm.prank(registryRegistrar);
+        registry.registerInvestor(eve, EVE_ID, 756, 2, EXPIRY);
+        vm.prank(registryRegistrar);
+        registry.registerInvestor(eve2, EVE_ID, 756, 2, EXPIRY);
+        assertTrue(registry.identityOf(eve).multiWallet, "first wallet marked");
+        assertTrue(registry.identityOf(eve2).multiWallet, "second wallet marked");
+        assertFalse(registry.identityOf(bob).multiWallet, "other investors untouched");
+    }
+
+    function test_multiWallet_secondWalletAfterTheFirstIsRetired() public {
+        vm.prank(registryRegistrar);
+        registry.registerInvestor(eve, EVE_ID, 756, 2, EXPIRY);
+        vm.prank(registryRegistrar);
+        registry.removeWallet(eve);
+        vm.prank(registryRegistrar);
+        registry.registerInvestor(eve2, EVE_ID, 756, 2, EXPIRY);
+        // Units of the retired first wallet still count for the investor.
+        assertTrue(registry.identityOf(eve).multiWallet, "retired first wallet marked");
+        assertTrue(registry.identityOf(eve2).multiWallet, "new wallet marked");
+        assertEq(registry.investorIdOf(eve2), EVE_ID, "id");
+    }
+
+    function test_multiWallet_recoveryMarksBothWallets() public {
+        assertFalse(registry.identityOf(bob).multiWallet, "bob has one wallet");
+        vm.prank(registryRegistrar);
+        registry.recoverWallet(bob, eve);
+        // Instruments not recovered yet still hold units in the lost wallet.
+        assertTrue(registry.identityOf(bob).multiWallet, "lost wallet marked");
+        assertTrue(registry.identityOf(eve).multiWallet, "new wallet marked");
+        assertEq(registry.firstWallet(_key(BOB_ID)), bob, "first wallet kept");
+        assertEq(registry.investorIdOf(eve), BOB_ID, "id read through the first wallet");
+    }
+
+    function test_registerInvestor_attributesComparedWithTheRetiredFirstWallet() public {
+        vm.prank(registryRegistrar);
+        registry.removeWallet(bob);
+        _expectRegisterRevert(
+            eve, BOB_ID, GB, 1, EXPIRY, abi.encodeWithSelector(IInvestorRegistry.InvestorAttributesDiffer.selector, BOB_ID)
+        );
+        (, uint16 c, uint8 cat, uint40 exp,) = registry.investor(BOB_ID);
+        vm.prank(registryRegistrar);
+        registry.registerInvestor(eve, BOB_ID, c, cat, exp);
+        assertEq(_walletCount(BOB_ID), 1, "one active wallet");
+    }
+
     function test_registerInvestor_revertsOnZeroWalletIdOrKey() public {
         bytes memory zero = abi.encodeWithSelector(IInvestorRegistry.ZeroValue.selector);
         _expectRegisterRevert(address(0), EVE_ID, DE, 1, EXPIRY, zero);
@@ -352,8 +421,20 @@ contract InvestorRegistryTest is SuiteTest {
         (, uint16 c,,, uint8 n) = registry.investor(BOB_ID);
         assertEq(uint256(c), GB, "country");
         assertEq(uint256(n), 0, "no wallets");
-        // The retired wallet keeps its old copy: it is no investor wallet any more.
-        assertEq(uint256(registry.identityOf(bob).country), US, "retired copy untouched");
+        // Bob's retired wallet was his first: it carries the investor's attributes, and stays retired.
+        assertEq(uint256(registry.identityOf(bob).country), GB, "first wallet's copy updated");
+        assertTrue(_kind(bob) == RETIRED, "still retired");
+        assertFalse(registry.isEligible(bob), "not eligible");
+    }
+
+    function test_updateInvestor_leavesARetiredLaterWalletsCopy() public {
+        vm.prank(registryRegistrar);
+        registry.removeWallet(alice2);
+        vm.prank(registryRegistrar);
+        registry.updateInvestor(ALICE_ID, _one(alice), GB, 2, EXPIRY);
+        // A retired wallet other than the first is no investor wallet any more: its copy stays.
+        assertEq(uint256(registry.identityOf(alice2).country), DE, "retired copy untouched");
+        assertEq(uint256(registry.identityOf(alice).country), GB, "active wallet updated");
     }
 
     function test_updateInvestor_revertsOnInvalidAttributes() public {

@@ -62,7 +62,7 @@ def test_register_investor_records_the_wallet_and_the_investor(registry, registr
         "investorId": ID_1,
         "investor": _key(ID_1),
     }
-    assert tuple(registry.identityOf(W1)) == (_key(ID_1), GERMANY, 1, expiry, Kind.INVESTOR)
+    assert tuple(registry.identityOf(W1)) == (_key(ID_1), GERMANY, 1, expiry, Kind.INVESTOR, False)
     assert tuple(registry.investor(ID_1)) == (_key(ID_1), GERMANY, 1, expiry, 1)
     assert bytes(registry.investorIdOf(W1)) == ID_1
     assert registry.isEligible(W1)
@@ -75,7 +75,7 @@ def test_investor_key_is_the_first_twelve_bytes_of_the_id(registry):
 
 
 def test_unknown_wallet_has_no_identity(registry):
-    assert tuple(registry.identityOf(W2)) == (0, 0, 0, 0, Kind.NONE)
+    assert tuple(registry.identityOf(W2)) == (0, 0, 0, 0, Kind.NONE, False)
     assert bytes(registry.investorIdOf(W2)) == b"\0" * 32
     assert not registry.isEligible(W2)
 
@@ -96,6 +96,9 @@ def test_investor_may_have_several_wallets(registry, registrar, expiry):
     assert [log.event_name for log in receipt.events] == ["WalletRegistered"]
     assert registry.identityOf(W2).investor == registry.identityOf(W1).investor
     assert registry.investor(ID_1).walletCount == 2
+    # Tokens keep a holding record for an investor with several wallets: both are marked.
+    assert registry.identityOf(W1).multiWallet and registry.identityOf(W2).multiWallet
+    assert registry.firstWallet(_key(ID_1)) == W1
 
 
 def test_an_investor_has_at_most_sixteen_wallets(registry, registrar, expiry):
@@ -245,7 +248,7 @@ def test_update_investor_rewrites_every_wallet(registry, registrar, two_wallets,
         "expiry": later,
     }
     for wallet in two_wallets:
-        assert tuple(registry.identityOf(wallet))[1:] == (USA, 3, later, Kind.INVESTOR)
+        assert tuple(registry.identityOf(wallet))[1:5] == (USA, 3, later, Kind.INVESTOR)
     assert tuple(registry.investor(ID_1))[1:] == (USA, 3, later, 2)
 
 
@@ -345,7 +348,10 @@ def test_recover_wallet_moves_the_investor_link(registry, registrar, expiry):
         "newWallet": W2,
         "investorId": ID_1,
     }
-    assert tuple(registry.identityOf(W2)) == before
+    assert tuple(registry.identityOf(W2))[:5] == before[:5]
+    # Units of instruments not recovered yet stay in W1: the investor now has two wallets.
+    assert registry.identityOf(W1).multiWallet and registry.identityOf(W2).multiWallet
+    assert registry.firstWallet(_key(ID_1)) == W1
     assert registry.identityOf(W1).kind == Kind.RETIRED
     assert registry.identityOf(W1).investor == _key(ID_1)
     assert registry.investor(ID_1).walletCount == 1
@@ -388,7 +394,7 @@ def test_system_account_is_eligible_and_no_investor(registry, registrar):
         "account": W2,
         "label": "settlement escrow",
     }
-    assert tuple(registry.identityOf(W2)) == (0, 0, 0, 0, Kind.SYSTEM)
+    assert tuple(registry.identityOf(W2)) == (0, 0, 0, 0, Kind.SYSTEM, False)
     assert registry.isEligible(W2)
     assert bytes(registry.investorIdOf(W2)) == b"\0" * 32
 

@@ -76,7 +76,8 @@ INCOMPATIBLE: dict[str, tuple[str, list[str]]] = {
         "InvestorRegistry",
         [
             f"{IR}: `wallets` slot 0 offset 0 -> slot 1 offset 0"
-            " t_mapping(t_address,t_struct(IInvestorRegistry.Identity)_storage) (moved)",
+            " t_mapping(t_address,t_struct(InvestorRegistry.Record)_storage)"
+            " -> t_mapping(t_address,t_struct(RegistryMembersReordered.Record)_storage) (moved)",
             f"{IR}: `investors` slot 1 offset 0 -> slot 0 offset 0"
             " t_mapping(t_uint96,t_struct(InvestorRegistry.Investor)_storage)"
             " -> t_mapping(t_uint96,t_struct(RegistryMembersReordered.Investor)_storage) (moved)",

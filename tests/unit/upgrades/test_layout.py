@@ -136,8 +136,12 @@ def test_type_labels_carry_no_ast_ids_and_enums_carry_their_values(
             assert not re.search(r"\)\d", label), label
             assert info.label == label
     registry = all_layouts["InvestorRegistry"]
-    identity = registry.type("t_struct(IInvestorRegistry.Identity)_storage")
-    assert [(m.name, m.offset) for m in identity.members][-1] == ("kind", 20)
+    record = registry.type("t_struct(InvestorRegistry.Record)_storage")
+    assert [(m.name, m.offset) for m in record.members][-3:] == [
+        ("kind", 20),
+        ("multiWallet", 21),
+        ("idEnd", 22),
+    ]
     kind = registry.type("t_enum(IInvestorRegistry.WalletKind)")
     assert kind.enum_values == ("None", "Investor", "System", "Retired")
 
