@@ -7,10 +7,14 @@ import {ITransferRules} from "../../interfaces/ITransferRules.sol";
 /// @title TransferRules
 /// @notice The rules engine of one instrument: the always-on identity rule (both parties
 /// registered and unexpired) plus the catalogue in `ITransferRules.RuleType`, switched on and off
-/// by the instrument's admin. It also keeps holdings per investor (all wallets of one investor
-/// together), which the investor-count and holding-cap rules and the cap table need.
+/// by the instrument's admin. It also counts holdings per investor (all wallets of one investor
+/// together), which the investor-count and holding-cap rules need.
 /// @dev Inherited by the token so that a compliant transfer pays for no extra contract call: the
 /// hot configuration (registry, active rules, lock-up date, limits) is packed into two slots.
+/// An investor that has only ever had one wallet (the registry's `multiWallet` flag is off) holds
+/// exactly that wallet's balance, so its holding costs no storage of its own; for the others the
+/// rules keep a record, started from the first wallet's balance the first time one of the
+/// investor's wallets moves units once the investor has several.
 /// `canTransfer` and the transfer itself both go through `_assess`, so they cannot disagree. The
 /// instrument's lifecycle state (the token's) is part of the same check: right after the pause,
 /// zero-address and zero-value checks, one reason per state that refuses (INSTRUMENT_*, 0x50).
@@ -49,10 +53,10 @@ abstract contract TransferRules is ITransferRules {
 
     /// @dev Bits 6 and 7 of `Config.active` (rule types use bits 0-5), kept in the slot every
     /// transfer already reads, so that an instrument with neither pays no extra storage read.
-    /// LIFECYCLE_ON: the lifecycle state is not plain Active (a stored state, or a maturity date),
-    /// so `_assess` reads the token's lifecycle slot. CHECKPOINTS_ON: a record date has been
-    /// scheduled, so every balance change reads the lifecycle slot (and, once that record date
-    /// has passed, calls the record-date book).
+    /// LIFECYCLE_ON: the instrument is paused, or its lifecycle state is not plain Active (a stored
+    /// state, or a maturity date), so `_assess` reads the pause flag and the token's lifecycle
+    /// slot. CHECKPOINTS_ON: a record date has been scheduled, so every balance change reads the
+    /// lifecycle slot (and, once that record date has passed, calls the record-date book).
     uint8 internal constant LIFECYCLE_ON = 0x80;
     uint8 internal constant CHECKPOINTS_ON = 0x40;
 
@@ -87,6 +91,7 @@ abstract contract TransferRules is ITransferRules {
         Limits limits;
         uint256 investorCount;
         mapping(uint16 country => uint8) countries; // ALLOWED | DENIED bits
+        // Investors with several wallets only: holding + 1 (0: not recorded yet, see _holding).
         mapping(uint96 investor => uint256) investorBalances;
         mapping(address wallet => Freeze) freezes;
     }
@@ -108,7 +113,7 @@ abstract contract TransferRules is ITransferRules {
     /// @dev Access control of rule changes (the token restricts it to its admin).
     function _authorizeRulesChange() internal view virtual;
 
-    /// @dev Whether the instrument is paused (from the token's Pausable).
+    /// @dev Whether the instrument is paused (the token's Pausable; pausing also sets LIFECYCLE_ON).
     function _isPaused() internal view virtual returns (bool);
 
     /// @dev Balance of a wallet (from the token's ERC-20).
@@ -209,7 +214,9 @@ abstract contract TransferRules is ITransferRules {
 
     /// @inheritdoc ITransferRules
     function investorBalance(uint96 investor) external view returns (uint256) {
-        return _rules().investorBalances[investor];
+        // Read as for a multi-wallet investor: its record, or else its first wallet's balance
+        // (the zero address, holding nothing, for an unknown investor).
+        return investor == 0 ? 0 : _investorHolding(investor);
     }
 
     /// @inheritdoc ITransferRules
@@ -227,12 +234,14 @@ abstract contract TransferRules is ITransferRules {
         view
         returns (bytes1, bytes32, IInvestorRegistry.Identity memory idFrom, IInvestorRegistry.Identity memory idTo)
     {
-        if (_isPaused()) return (CODE_FAILURE, TOKEN_PAUSED, idFrom, idTo);
+        RulesStorage storage $ = _rules();
+        Config memory cfg = $.config;
+        // The pause sets LIFECYCLE_ON: an instrument neither paused nor in a lifecycle state
+        // other than Active reads no slot for it.
+        if (cfg.active & LIFECYCLE_ON != 0 && _isPaused()) return (CODE_FAILURE, TOKEN_PAUSED, idFrom, idTo);
         if (to == address(0)) return (CODE_INVALID_RECEIVER, INVALID_RECIPIENT, idFrom, idTo);
         // Zero-value transfers move nothing: as in ERC-20 they succeed (and emit Transfer).
         if (amount == 0) return (CODE_SUCCESS, OK, idFrom, idTo);
-        RulesStorage storage $ = _rules();
-        Config memory cfg = $.config;
         bool anyFrozen = cfg.frozenWallets != 0;
         bool matured = false;
         if (cfg.active & LIFECYCLE_ON != 0) {
@@ -242,9 +251,9 @@ abstract contract TransferRules is ITransferRules {
         }
 
         if (from == address(0)) {
-            idTo = cfg.registry.identityOf(to);
+            (, idTo) = _identityPair(to, to); // a mint: idFrom stays empty
         } else {
-            (idFrom, idTo) = cfg.registry.identityPair(from, to);
+            (idFrom, idTo) = _identityPair(from, to);
             // Matured: units only leave system accounts (custody, escrow bringing them home) or
             // go to the issuer (who burns them); no other transfer.
             if (matured && idFrom.kind != IInvestorRegistry.WalletKind.System && !_isIssuer(to)) {
@@ -292,37 +301,89 @@ abstract contract TransferRules is ITransferRules {
         }
         // Between two wallets of one investor, its holding and the investor count do not change.
         if (idFrom.investor == idTo.investor) return (CODE_SUCCESS, OK, idFrom, idTo);
-        bool capOn = _on(cfg, RuleType.HoldingCap);
-        bool maxOn = _on(cfg, RuleType.MaxInvestors);
-        if (capOn || maxOn) {
-            uint256 held = $.investorBalances[idTo.investor];
-            if (capOn && held + amount > $.limits.holdingCap) {
-                return (CODE_INVALID_RECEIVER, HOLDING_CAP_EXCEEDED, idFrom, idTo);
-            }
-            if (maxOn && held == 0 && $.investorCount >= cfg.maxInvestors) {
-                // A new investor may join when the sender's investor leaves by this transfer.
-                bool senderLeaves = idFrom.investor != 0 && $.investorBalances[idFrom.investor] == amount;
-                if (!senderLeaves || $.investorCount > cfg.maxInvestors) {
-                    return (CODE_INVALID_RECEIVER, MAX_INVESTORS_REACHED, idFrom, idTo);
-                }
-            }
-        }
+        bytes32 refusal = _holdingRefusal(cfg, from, idFrom, to, idTo, amount);
+        if (refusal != OK) return (CODE_INVALID_RECEIVER, refusal, idFrom, idTo);
         return (CODE_SUCCESS, OK, idFrom, idTo);
     }
 
-    /// @dev Move `amount` between the investors behind two wallets and keep the investor count.
-    /// Investor key 0 (mint, burn, system accounts) holds nothing.
-    function _recordHoldings(uint96 fromInvestor, uint96 toInvestor, uint256 amount) internal {
-        if (fromInvestor == toInvestor || amount == 0) return;
+    /// @dev The last checks of `_assess`, between two investors: the holding cap and the maximum
+    /// number of investors (`OK`, `HOLDING_CAP_EXCEEDED` or `MAX_INVESTORS_REACHED`).
+    function _holdingRefusal(
+        Config memory cfg,
+        address from,
+        IInvestorRegistry.Identity memory idFrom,
+        address to,
+        IInvestorRegistry.Identity memory idTo,
+        uint256 amount
+    ) private view returns (bytes32) {
+        bool capOn = _on(cfg, RuleType.HoldingCap);
+        bool maxOn = _on(cfg, RuleType.MaxInvestors);
+        if (!capOn && !maxOn) return OK;
         RulesStorage storage $ = _rules();
-        if (fromInvestor != 0) {
-            uint256 remaining = $.investorBalances[fromInvestor] - amount;
-            $.investorBalances[fromInvestor] = remaining;
+        uint256 held = _holding(to, idTo);
+        if (capOn && held + amount > $.limits.holdingCap) return HOLDING_CAP_EXCEEDED;
+        if (maxOn && held == 0 && $.investorCount >= cfg.maxInvestors) {
+            // A new investor may join when the sender's investor leaves by this transfer.
+            bool senderLeaves = idFrom.investor != 0 && _holding(from, idFrom) == amount;
+            if (!senderLeaves || $.investorCount > cfg.maxInvestors) return MAX_INVESTORS_REACHED;
+        }
+        return OK;
+    }
+
+    /// @dev Units held now by the investor behind `wallet` (identity `id`, not a system account),
+    /// before the movement being checked or recorded. An investor that has only had one wallet
+    /// holds its balance; a multi-wallet investor not recorded yet holds its first wallet's balance
+    /// (no other wallet of it can have received units: the first movement of any of them records it).
+    function _holding(address wallet, IInvestorRegistry.Identity memory id) internal view returns (uint256) {
+        return id.multiWallet ? _investorHolding(id.investor) : _balanceOfWallet(wallet);
+    }
+
+    /// @dev A multi-wallet investor's holding: its record, or its first wallet's balance.
+    function _investorHolding(uint96 investor) private view returns (uint256) {
+        RulesStorage storage $ = _rules();
+        uint256 recorded = $.investorBalances[investor];
+        return recorded != 0 ? recorded - 1 : _balanceOfWallet($.config.registry.firstWallet(investor));
+    }
+
+    /// @dev The registry records of two wallets: the token's one call site of the registry's
+    /// getter (for mints and burns, twice the same wallet: the second read is a warm one).
+    function _identityPair(address a, address b)
+        internal
+        view
+        returns (IInvestorRegistry.Identity memory, IInvestorRegistry.Identity memory)
+    {
+        return _rules().config.registry.identityPair(a, b);
+    }
+
+    /// @dev Move `amount` from the investor behind `from` to the investor behind `to` and keep the
+    /// investor count; called before the balances change. Investor key 0 (mint, burn, system
+    /// accounts) holds nothing.
+    function _recordHoldings(
+        address from,
+        IInvestorRegistry.Identity memory idFrom,
+        address to,
+        IInvestorRegistry.Identity memory idTo,
+        uint256 amount
+    ) internal {
+        if (amount == 0) return;
+        RulesStorage storage $ = _rules();
+        if (idFrom.investor == idTo.investor) {
+            // The holding stays, but it may stop being the first wallet's balance: record it first.
+            if (idFrom.investor != 0 && (idFrom.multiWallet || idTo.multiWallet)) {
+                if ($.investorBalances[idFrom.investor] == 0) {
+                    $.investorBalances[idFrom.investor] = _holding(from, idFrom) + 1;
+                }
+            }
+            return;
+        }
+        if (idFrom.investor != 0) {
+            uint256 remaining = _holding(from, idFrom) - amount;
+            if (idFrom.multiWallet) $.investorBalances[idFrom.investor] = remaining + 1;
             if (remaining == 0) $.investorCount -= 1;
         }
-        if (toInvestor != 0) {
-            uint256 held = $.investorBalances[toInvestor];
-            $.investorBalances[toInvestor] = held + amount;
+        if (idTo.investor != 0) {
+            uint256 held = _holding(to, idTo);
+            if (idTo.multiWallet) $.investorBalances[idTo.investor] = held + amount + 1;
             if (held == 0) $.investorCount += 1;
         }
     }

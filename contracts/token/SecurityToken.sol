@@ -190,14 +190,14 @@ contract SecurityToken is
         if (from == to) revert SameAddress(from);
         if (from == address(0)) revert ERC20InvalidSender(address(0));
         (IInvestorRegistry.Identity memory a, IInvestorRegistry.Identity memory b) =
-            _rules().config.registry.identityPair(from, to);
+            _identityPair(from, to);
         if (b.kind != IInvestorRegistry.WalletKind.Investor && b.kind != IInvestorRegistry.WalletKind.System) {
             revert RecipientNotRegistered(to);
         }
         uint256 balance = balanceOf(from);
         if (amount > balance) revert ERC20InsufficientBalance(from, balance, amount);
         _releaseFrozen(from, balance, amount);
-        _recordHoldings(a.investor, b.investor, amount);
+        _recordHoldings(from, a, to, b, amount);
         _commit(from, to, amount);
         emit ForcedTransfer(from, to, amount, reason);
     }
@@ -206,7 +206,7 @@ contract SecurityToken is
     function recoverWallet(address lostWallet, address newWallet) external onlyRole(REGISTRAR_ROLE) {
         if (lostWallet == newWallet) revert SameAddress(lostWallet);
         (IInvestorRegistry.Identity memory lost, IInvestorRegistry.Identity memory fresh) =
-            _rules().config.registry.identityPair(lostWallet, newWallet);
+            _identityPair(lostWallet, newWallet);
         if (lost.investor == 0 || fresh.kind != IInvestorRegistry.WalletKind.Investor || fresh.investor != lost.investor)
         {
             revert NotSameInvestor(lostWallet, newWallet);
@@ -221,7 +221,9 @@ contract SecurityToken is
             $.freezes[newWallet] = Freeze({all: target.all || moved.all, amount: SafeCast.toUint248(frozen)});
         }
         uint256 amount = balanceOf(lostWallet);
-        // Same investor on both sides: its holding and the investor count do not change.
+        // Same investor on both sides: its holding and the investor count do not change (its
+        // holding record is started if it has none yet).
+        _recordHoldings(lostWallet, lost, newWallet, fresh, amount);
         _commit(lostWallet, newWallet, amount);
         emit WalletRecovered(lostWallet, newWallet, amount, moved.amount);
     }
@@ -270,11 +272,13 @@ contract SecurityToken is
     /// @inheritdoc ISecurityToken
     function pause() external onlyRole(PAUSER_ROLE) {
         _pause();
+        _storeLifecycle(_token().lifecycle); // sets LIFECYCLE_ON, so that `_assess` reads the pause
     }
 
     /// @inheritdoc ISecurityToken
     function unpause() external onlyRole(PAUSER_ROLE) {
         _unpause();
+        _storeLifecycle(_token().lifecycle);
     }
 
     /// @notice The role that grants and revokes `role`: the upgrader role administers itself,
@@ -363,7 +367,16 @@ contract SecurityToken is
             uint256 balance = balanceOf(from);
             if (value > balance) revert ERC20InsufficientBalance(from, balance, value);
             _releaseFrozen(from, balance, value);
-            _recordHoldings(_rules().config.registry.identityOf(from).investor, 0, value);
+            (IInvestorRegistry.Identity memory idFrom,) = _identityPair(from, from);
+            IInvestorRegistry.Identity memory none = IInvestorRegistry.Identity({
+                investor: 0,
+                country: 0,
+                category: 0,
+                expiry: 0,
+                kind: IInvestorRegistry.WalletKind.None,
+                multiWallet: false
+            });
+            _recordHoldings(from, idFrom, address(0), none, value);
             _commit(from, to, value);
             return;
         }
@@ -373,7 +386,7 @@ contract SecurityToken is
             if (reason == INSUFFICIENT_BALANCE) revert ERC20InsufficientBalance(from, balanceOf(from), value);
             revert TransferRestricted(code, reason);
         }
-        _recordHoldings(a.investor, b.investor, value);
+        _recordHoldings(from, a, to, b, value);
         _commit(from, to, value);
     }
 
@@ -399,13 +412,13 @@ contract SecurityToken is
     }
 
     /// @dev Store the lifecycle slot with a copy of the instrument's maturity (fixed for life),
-    /// and tell the hot path whether to read it.
+    /// and tell the hot path whether to read it and the pause flag (LIFECYCLE_ON).
     function _storeLifecycle(Lifecycle memory l) private {
         TokenStorage storage $ = _token();
         l.maturity = $.instrument.maturity;
         $.lifecycle = l;
         _setLifecycleFlags(
-            (l.state != LifecycleState.Active || l.maturity != 0 ? LIFECYCLE_ON : 0)
+            (l.state != LifecycleState.Active || l.maturity != 0 || paused() ? LIFECYCLE_ON : 0)
                 | (l.checkpointsFrom != 0 ? CHECKPOINTS_ON : 0)
         );
     }

@@ -134,7 +134,8 @@ contract TokenHandler is TestBase {
     }
 
     /// @notice Recover a wallet: into another active wallet of the same investor (token only), or
-    /// into a brand-new wallet (registry first, then token), which joins the wallet set.
+    /// into a brand-new wallet (registry first, then, one call in two, the token: as an instrument
+    /// whose registrar has not recovered yet), which joins the wallet set.
     function recover(uint256 lostSeed, uint256 targetSeed, bool fresh) external {
         address lost = _pick(lostSeed);
         IInvestorRegistry.Identity memory id = registry.identityOf(lost);
@@ -146,6 +147,7 @@ contract TokenHandler is TestBase {
             vm.prank(registryRegistrar);
             registry.recoverWallet(lost, target);
             _wallets.push(target);
+            if ((targetSeed >> 128) % 2 == 0) return;
         } else {
             target = _pick(targetSeed);
             IInvestorRegistry.Identity memory t = registry.identityOf(target);
@@ -153,6 +155,20 @@ contract TokenHandler is TestBase {
         }
         vm.prank(registrar);
         token.recoverWallet(lost, target);
+    }
+
+    /// @notice Link a brand-new wallet to the investor of an existing one, which may already hold
+    /// units: the investor then has several wallets (or one more).
+    function addWallet(uint256 walletSeed) external {
+        address w = _pick(walletSeed);
+        bytes32 id = registry.investorIdOf(w);
+        if (id == bytes32(0) || _fresh >= MAX_FRESH_WALLETS) return;
+        (, uint16 country, uint8 category, uint40 expiry, uint8 count) = registry.investor(id);
+        if (expiry <= block.timestamp || count >= registry.MAX_WALLETS_PER_INVESTOR()) return;
+        address fresh = address(uint160(uint256(keccak256(abi.encode("fresh", _fresh++)))));
+        vm.prank(registryRegistrar);
+        registry.registerInvestor(fresh, id, country, category, expiry);
+        _wallets.push(fresh);
     }
 
     /// @notice Retire a wallet in the registry (its units keep counting for its investor). One
@@ -273,7 +289,7 @@ contract TokenInvariantsTest is SuiteTest {
     }
 
     function targetSelectors() public view returns (FuzzSelector[] memory targets) {
-        bytes4[] memory selectors = new bytes4[](13);
+        bytes4[] memory selectors = new bytes4[](14);
         selectors[0] = TokenHandler.mint.selector;
         selectors[1] = TokenHandler.burn.selector;
         selectors[2] = TokenHandler.transfer.selector;
@@ -287,6 +303,7 @@ contract TokenInvariantsTest is SuiteTest {
         selectors[10] = TokenHandler.setPaused.selector;
         selectors[11] = TokenHandler.setRule.selector;
         selectors[12] = TokenHandler.warp.selector;
+        selectors[13] = TokenHandler.addWallet.selector;
         targets = new FuzzSelector[](1);
         targets[0] = FuzzSelector({addr: address(handler), selectors: selectors});
     }

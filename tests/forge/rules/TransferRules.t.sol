@@ -17,6 +17,8 @@ contract TransferRulesTest is SuiteTest {
     ITransferRules.RuleType internal constant LOCK_UP = ITransferRules.RuleType.LockUp;
     ITransferRules.RuleType internal constant MIN_TRANSFER = ITransferRules.RuleType.MinTransfer;
 
+    address internal eve = _actor("eve"); // linked to an investor by the tests that need her
+
     // ------------------------------------------------------------------ helpers
 
     function _countries(uint16 a) internal pure returns (uint16[] memory list) {
@@ -497,6 +499,84 @@ contract TransferRulesTest is SuiteTest {
         assertEq(token.investorCount(), 1, "alice left");
         assertEq(token.investorBalance(_key(ALICE_ID)), 0, "alice");
         assertEq(token.investorBalance(_key(BOB_ID)), 20, "bob");
+    }
+
+    /// @dev The token's stored holding record of an investor (TransferRules' `investorBalances`,
+    /// member 4 of its namespace): holding + 1, or 0 when none is kept.
+    function _holdingRecord(bytes32 id) internal view returns (uint256) {
+        bytes32 slot = keccak256(abi.encode(uint256(_key(id)), uint256(RULES_SLOT) + 4));
+        return uint256(vm.load(address(token), slot));
+    }
+
+    function test_holdings_oneWalletInvestorStoresNothing() public {
+        _mint(bob, 10);
+        vm.prank(bob);
+        token.transfer(carol, 4);
+        assertEq(token.investorBalance(_key(BOB_ID)), 6, "bob");
+        assertEq(token.investorBalance(_key(CAROL_ID)), 4, "carol");
+        assertEq(token.investorCount(), 2, "two investors");
+        assertEq(_holdingRecord(BOB_ID), 0, "bob: his balance is his holding");
+        assertEq(_holdingRecord(CAROL_ID), 0, "carol: her balance is her holding");
+    }
+
+    function test_holdings_multiWalletInvestorIsRecorded() public {
+        _mint(alice2, 10); // alice has two wallets from the start
+        assertEq(_holdingRecord(ALICE_ID), 11, "holding 10, recorded");
+        assertEq(token.investorBalance(_key(ALICE_ID)), 10, "alice");
+    }
+
+    function test_holdings_secondWalletLinkedWhileHolding() public {
+        _mint(bob, 100);
+        _mint(carol, 100);
+        _register(eve, BOB_ID, US); // bob's second wallet, after he holds
+        assertEq(token.investorBalance(_key(BOB_ID)), 100, "read from his first wallet");
+        assertEq(token.investorCount(), 2, "count unchanged");
+        _setRule(HOLDING_CAP, 160);
+        vm.prank(carol);
+        token.transfer(eve, 50);
+        assertEq(token.investorBalance(_key(BOB_ID)), 150, "both wallets");
+        assertEq(token.investorCount(), 2, "bob counted once");
+        // The cap counts both wallets: 10 more is fine, 11 more is not.
+        _assertCan(carol, eve, 11, CODE_INVALID_RECEIVER, "HOLDING_CAP_EXCEEDED");
+        _assertCan(carol, bob, 11, CODE_INVALID_RECEIVER, "HOLDING_CAP_EXCEEDED");
+        _expectAllowed(carol, bob, 10);
+        _removeRule(HOLDING_CAP);
+        vm.prank(bob);
+        token.transfer(carol, 110);
+        assertEq(token.investorCount(), 2, "bob still holds in eve");
+        vm.prank(eve);
+        token.transfer(carol, 50);
+        assertEq(token.investorCount(), 1, "bob left");
+        assertEq(token.investorBalance(_key(BOB_ID)), 0, "bob holds nothing");
+    }
+
+    function test_holdings_movesBetweenOwnWalletsAfterTheSecondIsLinked() public {
+        _mint(bob, 100);
+        _register(eve, BOB_ID, US);
+        vm.prank(bob);
+        token.transfer(eve, 100); // the holding stays, but is no longer the first wallet's balance
+        assertEq(token.investorBalance(_key(BOB_ID)), 100, "bob");
+        vm.prank(eve);
+        token.transfer(carol, 40);
+        assertEq(token.investorBalance(_key(BOB_ID)), 60, "bob after");
+        assertEq(token.investorCount(), 2, "bob and carol");
+    }
+
+    function test_holdings_registryRecoveryBeforeTheToken() public {
+        _mint(bob, 100);
+        vm.prank(registryRegistrar);
+        registry.recoverWallet(bob, eve); // this instrument's registrar has not recovered yet
+        _setRule(MAX_INVESTORS, 1);
+        _mint(eve, 10); // bob is already counted: no new investor
+        assertEq(token.investorCount(), 1, "one investor");
+        assertEq(token.investorBalance(_key(BOB_ID)), 110, "both wallets");
+        vm.prank(registrar);
+        token.recoverWallet(bob, eve);
+        assertEq(token.balanceOf(eve), 110, "recovered");
+        assertEq(token.investorBalance(_key(BOB_ID)), 110, "unchanged");
+        vm.prank(issuer);
+        token.burn(eve, 110);
+        assertEq(token.investorCount(), 0, "bob left");
     }
 
     // ------------------------------------------------------------------ fuzz: canTransfer agrees
