@@ -86,6 +86,7 @@ OPERATIONS = (
     "forced_transfer",
     "freeze",
     "compliant_transfer_no_rules",
+    "compliant_transfer_multi_wallet",
     "burn",
     "batch_mint_10",
     "bridge_lock",
@@ -110,6 +111,7 @@ NOTES = {
     "forced_transfer": "registrar, rules bypassed",
     "freeze": "freezePartialTokens, first freeze of the instrument",
     "compliant_transfer_no_rules": "identity rule only",
+    "compliant_transfer_multi_wallet": "recipient has two wallets (record kept), all rules on",
     "burn": "holder keeps a balance, all rules on",
     "batch_mint_10": "batchMint to 10 investors who already hold",
     "bridge_lock": "BridgeLock.send, all rules on; CCIP one-token send ≈ 332,000",
@@ -218,6 +220,13 @@ def measure() -> dict[str, int]:
     gas.update(measure_bridge(suite.factory, registry, token_roles))
     gas.update(measure_dvp(suite.factory, registry, token_roles))
     gas.update(measure_lifecycle(suite.factory, registry, token_roles))
+    # Last, as the registry is shared: Carol gets a second wallet, and the token now keeps a
+    # record of her holding. Her first movement after that starts the record; the next one is
+    # measured, with no freeze left on the instrument (as for `compliant_transfer`).
+    token.unfreezePartialTokens(carol, 10, sender=enforcer)
+    register(acct[9], "carol", GERMANY)
+    token.transfer(carol, 10, sender=bob)
+    record("compliant_transfer_multi_wallet", token.transfer(carol, 10, sender=bob))
     return gas
 
 
