@@ -10,19 +10,23 @@ import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 /// transactions (21,000 intrinsic and calldata included, refunds not subtracted), from cold
 /// storage, on the bench's transfer (bench/gas.py `compliant_transfer`): both investors already
 /// hold, every rule type on. In this harness the implementation from before lifecycle states
-/// measured 82,072 (`compliant_transfer` is 77,531 in bench/results/gas.json, refunds subtracted).
+/// measured 82,072, and 82,429 once they came; counting one-wallet investors' holdings from their
+/// balances (no holding record) and reading the pause flag only behind the lifecycle bit brought
+/// the Active share to 76,992 (`compliant_transfer` is 67,256 in bench/results/gas.json, refunds
+/// subtracted). The targets are the figures plus about 100, so that a regression shows.
 ///
-/// | instrument                                                  | measured | vs before | target  |
+/// | instrument                                                  | measured | vs share  | target  |
 /// |-------------------------------------------------------------|----------|-----------|---------|
-/// | Active share, no record date (no lifecycle bit set)         | 82,429   | +357      | 82,500  |
-/// | bond before maturity, no record date (LIFECYCLE_ON)         | 84,934   | +2,862    | 85,000  |
-/// | record date scheduled, not passed yet (CHECKPOINTS_ON)      | 84,610   | +2,538    | 84,700  |
-/// | record date passed, both accounts' first checkpoints        | 195,703  | +113,631  | 196,000 |
-/// | record date passed, both accounts already checkpointed      | 106,017  | +23,945   | 106,100 |
+/// | Active share, no record date (no lifecycle bit set)         | 76,992   | —         | 77,100  |
+/// | bond before maturity, no record date (LIFECYCLE_ON)         | 81,649   | +4,657    | 81,750  |
+/// | record date scheduled, not passed yet (CHECKPOINTS_ON)      | 79,173   | +2,181    | 79,300  |
+/// | record date passed, both accounts' first checkpoints        | 190,267  | +113,275  | 190,400 |
+/// | record date passed, both accounts already checkpointed      | 100,581  | +23,589   | 100,700 |
 ///
 /// An instrument with neither a lifecycle state, a maturity nor a record date reads no extra slot
-/// (its two flags are bits of the rules' configuration slot, read anyway). A state, a maturity or
-/// a scheduled record date costs one cold read of the lifecycle slot (2,100). Once a record date
+/// (its two flags are bits of the rules' configuration slot, read anyway). A state or a maturity
+/// costs cold reads of the lifecycle slot and of the pause flag (4,200: the lifecycle bit also
+/// stands for a pause); a scheduled record date, one of the lifecycle slot (2,100). Once a record date
 /// has passed, every balance change calls the book: its proxy and implementation (two cold
 /// accounts and the ERC-1967 slot), the book's cursor slot and, per account, the last checkpoint
 /// (two reads); the first change of an account after each record date also writes a checkpoint
@@ -89,7 +93,7 @@ abstract contract LifecycleGasBase is RecordDatesBase {
 
 /// @notice An Active share with no book: the transfer path of before (its flag is clear).
 contract LifecycleGasNoLifecycleTest is LifecycleGasBase {
-    uint256 internal constant TARGET = 82_500;
+    uint256 internal constant TARGET = 77_100;
 
     function test_gas_transfer_noLifecycle() public {
         _measure("transfer, no lifecycle", TARGET);
@@ -99,7 +103,7 @@ contract LifecycleGasNoLifecycleTest is LifecycleGasBase {
 
 /// @notice A bond (a maturity date, not reached), no book: its lifecycle slot is read, no call.
 contract LifecycleGasBondTest is LifecycleGasBase {
-    uint256 internal constant TARGET = 85_000;
+    uint256 internal constant TARGET = 81_750;
 
     function _subject() internal override returns (SecurityToken) {
         return _bond();
@@ -112,7 +116,7 @@ contract LifecycleGasBondTest is LifecycleGasBase {
 
 /// @notice A book set and a record date scheduled, not passed: one more storage read, no call.
 contract LifecycleGasRecordDatePendingTest is LifecycleGasBase {
-    uint256 internal constant TARGET = 84_700;
+    uint256 internal constant TARGET = 79_300;
 
     function setUp() public override {
         super.setUp();
@@ -127,7 +131,7 @@ contract LifecycleGasRecordDatePendingTest is LifecycleGasBase {
 
 /// @notice A record date has passed and neither account has moved since: both write a checkpoint.
 contract LifecycleGasFirstCheckpointsTest is LifecycleGasBase {
-    uint256 internal constant TARGET = 196_000;
+    uint256 internal constant TARGET = 190_400;
 
     function setUp() public override {
         super.setUp();
@@ -143,7 +147,7 @@ contract LifecycleGasFirstCheckpointsTest is LifecycleGasBase {
 
 /// @notice A record date has passed and both accounts moved since (checkpointed): the steady state.
 contract LifecycleGasCheckpointedTest is LifecycleGasBase {
-    uint256 internal constant TARGET = 106_100;
+    uint256 internal constant TARGET = 100_700;
 
     function setUp() public override {
         super.setUp();
