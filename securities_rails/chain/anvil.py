@@ -21,11 +21,24 @@ from securities_rails.errors import UserError
 TEST_MNEMONIC = "test test test test test test test test test test test junk"
 
 
+# Ports `free_port` has handed out in this process.
+_HANDED_OUT: set[int] = set()
+
+
 def free_port() -> int:
-    """A TCP port on loopback nobody listens on now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+    """A TCP port on loopback nobody listens on now, never handed out before by this process.
+
+    ape keeps a connected provider per node URL for the whole process. A port reused by a later
+    node of another chain id would be reached through the first node's provider, which signs for
+    the old chain id ("invalid chain id for signer").
+    """
+    while True:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = int(probe.getsockname()[1])
+        if port not in _HANDED_OUT:
+            _HANDED_OUT.add(port)
+            return port
 
 
 def _rpc(url: str, method: str, params: list | None = None, timeout: float = 5.0) -> object:
