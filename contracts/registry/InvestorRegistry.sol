@@ -175,15 +175,9 @@ contract InvestorRegistry is IInvestorRegistry, AccessControlDefaultAdminRulesUp
         // Units of instruments not recovered yet stay in the lost wallet: the investor now has two.
         _markMultiWallet($, inv);
         $.wallets[lostWallet].kind = WalletKind.Retired;
-        $.wallets[newWallet] = Record({
-            investor: lost.investor,
-            country: lost.country,
-            category: lost.category,
-            expiry: lost.expiry,
-            kind: WalletKind.Investor,
-            multiWallet: true,
-            idEnd: bytes10(0)
-        });
+        // The new wallet takes the lost one's record (an investor wallet), as a later wallet.
+        (lost.multiWallet, lost.idEnd) = (true, bytes10(0));
+        $.wallets[newWallet] = lost;
         emit WalletRecovered(lostWallet, newWallet, _idOf($, lost.investor, inv));
     }
 
@@ -294,18 +288,10 @@ contract InvestorRegistry is IInvestorRegistry, AccessControlDefaultAdminRulesUp
         uint96 key = investorKey(investorId);
         if (key == 0) revert ZeroValue(); // key 0 means "no investor" (system accounts) to tokens
         Investor storage inv = $.investors[key];
-        if (inv.firstWallet == address(0)) {
+        bool isFirst = inv.firstWallet == address(0);
+        if (isFirst) {
             $.investors[key] =
                 Investor({firstWallet: wallet, idMiddle: bytes10(investorId << 96), walletCount: 1, multiWallet: false});
-            $.wallets[wallet] = Record({
-                investor: key,
-                country: country,
-                category: category,
-                expiry: expiry,
-                kind: WalletKind.Investor,
-                multiWallet: false,
-                idEnd: bytes10(investorId << 176)
-            });
             emit InvestorUpdated(investorId, country, category, expiry);
         } else {
             if (!_isInvestor($, inv, investorId)) revert InvestorKeyCollision(investorId, _idOf($, key, inv));
@@ -318,16 +304,17 @@ contract InvestorRegistry is IInvestorRegistry, AccessControlDefaultAdminRulesUp
             }
             inv.walletCount += 1;
             _markMultiWallet($, inv);
-            $.wallets[wallet] = Record({
-                investor: key,
-                country: country,
-                category: category,
-                expiry: expiry,
-                kind: WalletKind.Investor,
-                multiWallet: true,
-                idEnd: bytes10(0)
-            });
         }
+        // The first wallet keeps the id's last 10 bytes; every later one is a multi-wallet's.
+        $.wallets[wallet] = Record({
+            investor: key,
+            country: country,
+            category: category,
+            expiry: expiry,
+            kind: WalletKind.Investor,
+            multiWallet: !isFirst,
+            idEnd: isFirst ? bytes10(investorId << 176) : bytes10(0)
+        });
         emit WalletRegistered(wallet, investorId, key);
     }
 
